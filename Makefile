@@ -1,0 +1,47 @@
+# Supolka: `make run` runs the bot, `make test` checks everything. Both set themselves up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+.PHONY: run test lint typecheck pytest catalogs messages console clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## catalogs: compile locales/*/LC_MESSAGES/messages.po into .mo (build output, not committed)
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d locales -D messages --statistics 2>&1 | grep -v '^$$' || true
+	$(BIN)/python -m bot compile-catalogs >/dev/null
+
+## run: the bot against Telegram with SUPOLKA_BOT_TOKEN, else the console simulator
+run: catalogs
+	$(BIN)/python -m bot migrate
+	$(BIN)/python -m bot run
+
+## console: the console simulator, whatever the token
+console: catalogs
+	$(BIN)/python -m bot console
+
+## test: lint, types and the test suite; non-zero on any failure
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: catalogs
+	$(BIN)/pytest -q
+
+## messages: re-extract messages.pot from the code and merge it into the three catalogs
+messages: $(STAMP)
+	$(BIN)/python -m bot extract-messages
+	$(BIN)/pybabel update --no-wrap -i locales/messages.pot -d locales -D messages
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache locales/*/LC_MESSAGES/*.mo

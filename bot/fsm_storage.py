@@ -1,0 +1,96 @@
+"""An aiogram FSM storage on the bot's SQLite database, so conversations survive restarts.
+
+Keys hold Telegram ids, so a row is found by a keyed hash of every :class:`StorageKey` field;
+data (which may hold what a user chose) is sealed with AES-GCM. State and data are independent:
+clearing one never touches the other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram.exceptions import DataNotDictLikeError
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+
+from bot.db.database import Database
+from bot.identity import Identity
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+class SQLiteStorage(BaseStorage):
+    """FSM state and data in the ``fsm_state`` table."""
+
+    def __init__(self, db: Database, identity: Identity) -> None:
+        self._db = db
+        self._identity = identity
+
+    def _row_key(self, key: StorageKey) -> str:
+        # Every field, so that topics (thread_id), business chats and destinies never collide.
+        parts = (
+            key.bot_id,
+            key.chat_id,
+            key.user_id,
+            key.thread_id,
+            key.business_connection_id,
+            key.destiny,
+        )
+        return self._identity.storage_key(json.dumps(parts))
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        value = state.state if isinstance(state, State) else state
+        row_key = self._row_key(key)
+        await self._db.execute(
+            "INSERT INTO fsm_state (key, state, updated_on) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
+            " updated_on = excluded.updated_on",
+            (row_key, value, _today()),
+        )
+        if value is None:
+            await self._drop_if_empty(row_key)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        row = await self._db.fetchone(
+            "SELECT state FROM fsm_state WHERE key = ?", (self._row_key(key),)
+        )
+        return row[0] if row else None
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        if not isinstance(data, Mapping):
+            msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
+            raise DataNotDictLikeError(msg)
+        row_key = self._row_key(key)
+        sealed = None
+        if data:
+            plain = json.dumps(dict(data), ensure_ascii=False).encode()
+            sealed = self._identity.seal(plain, row_key.encode())
+        await self._db.execute(
+            "INSERT INTO fsm_state (key, data, updated_on) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET data = excluded.data,"
+            " updated_on = excluded.updated_on",
+            (row_key, sealed, _today()),
+        )
+        if sealed is None:
+            await self._drop_if_empty(row_key)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        row_key = self._row_key(key)
+        row = await self._db.fetchone("SELECT data FROM fsm_state WHERE key = ?", (row_key,))
+        if row is None or row[0] is None:
+            return {}
+        data: dict[str, Any] = json.loads(self._identity.open(bytes(row[0]), row_key.encode()))
+        return data
+
+    async def _drop_if_empty(self, row_key: str) -> None:
+        await self._db.execute(
+            "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data IS NULL", (row_key,)
+        )
+
+    async def close(self) -> None:
+        """The database belongs to the application, which closes it."""

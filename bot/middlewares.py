@@ -1,0 +1,64 @@
+"""The per-update middleware: who is writing (as a key), and in which language to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from aiogram.types import TelegramObject
+from aiogram.types import User as TelegramUser
+from aiogram.utils.i18n import I18n, I18nMiddleware
+
+from bot.config import Locale
+from bot.db.users import User, UsersRepo
+from bot.i18n import negotiate_locale
+from bot.identity import Identity
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UserLocaleMiddleware(I18nMiddleware):
+    """Loads the user before choosing the locale, so the stored language wins.
+
+    Handlers receive ``user_key`` (str, or None for updates without a sender) and ``user``
+    (the stored :class:`User`, or None before the first /start).
+    """
+
+    def __init__(
+        self,
+        i18n: I18n,
+        users: UsersRepo,
+        identity: Identity,
+        default_locale: Locale,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ) -> None:
+        super().__init__(i18n)
+        self._users = users
+        self._identity = identity
+        self._default_locale = default_locale
+        self._today = today
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        sender: TelegramUser | None = data.get("event_from_user")
+        user_key = None
+        user = None
+        if sender is not None and not sender.is_bot:
+            user_key = self._identity.user_key(sender.id)
+            user = await self._users.get(user_key)
+            today = self._today()
+            if user is not None and user.last_seen_on != today:
+                # At most one write per user per day: last-seen has day precision on purpose.
+                await self._users.touch(user_key, today)
+        data["user_key"] = user_key
+        data["user"] = user
+        return await super().__call__(handler, event, data)
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user: User | None = data["user"]
+        sender: TelegramUser | None = data.get("event_from_user")
+        return negotiate_locale(
+            user.locale if user else None,
+            sender.language_code if sender else None,
+            self._default_locale,
+        )

@@ -1,0 +1,1 @@
+"""Conversations: one package per journey, each with ``create_router()``."""

@@ -1,0 +1,1 @@
+"""/start, language, privacy notice, main menu, /help, /cancel; replies to anything else."""

@@ -1,0 +1,38 @@
+"""Inline keyboards for onboarding. Button labels go through gettext at build time."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import LANGUAGE_NAMES
+from flows.onboarding.callbacks import LanguageCB, LanguageCode, MenuAction, MenuCB
+
+
+def main_menu_kb() -> InlineKeyboardMarkup:
+    """The main menu: only what works. Later flows add their entries here."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("🔒 What the bot stores"), callback_data=MenuCB(action=MenuAction.PRIVACY)
+    )
+    builder.button(text=_("🌐 Language"), callback_data=MenuCB(action=MenuAction.LANGUAGE))
+    builder.button(text=_("❓ Help"), callback_data=MenuCB(action=MenuAction.HELP))
+    builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+def back_to_menu_kb() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("⬅️ Menu"), callback_data=MenuCB(action=MenuAction.MENU))
+    return builder.as_markup()
+
+
+def language_kb() -> InlineKeyboardMarkup:
+    """Each language named in itself, so anyone can find their own."""
+    builder = InlineKeyboardBuilder()
+    for code in LanguageCode:
+        builder.button(text=LANGUAGE_NAMES[code.value], callback_data=LanguageCB(code=code))
+    builder.button(text=_("⬅️ Menu"), callback_data=MenuCB(action=MenuAction.MENU))
+    builder.adjust(3, 1)
+    return builder.as_markup()

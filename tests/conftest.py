@@ -1,0 +1,108 @@
+"""Fixtures: the production dispatcher on a temporary database, with a recording Bot API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+
+from bot.app import Services, create_bot, create_dispatcher
+from bot.config import Settings
+from bot.local_api import LOCAL_TOKEN, LocalBotAPI
+from bot.updates import UpdateFactory
+
+#: A user whose id, name and words must never reach the database file or the logs.
+USER_ID = 731_904_552
+FIRST_NAME = "Ulyana"
+USERNAME = "ulyana_tractor_works"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No SUPOLKA_ variable or .env file of the developer's leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("SUPOLKA_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_path": tmp_path / "bot.sqlite3",
+        "console_database_path": tmp_path / "console.sqlite3",
+        "key_file": tmp_path / "secret.key",
+        "default_locale": "ru",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    opened = await Services.open(settings)
+    yield opened
+    await opened.close()
+
+
+class ChatHarness:
+    """One Telegram user talking to the production dispatcher through a recording API."""
+
+    def __init__(self, services: Services, api: LocalBotAPI | None = None) -> None:
+        self.services = services
+        self.api = api or LocalBotAPI()
+        self.bot: Bot = create_bot(services, session=self.api, token=LOCAL_TOKEN)
+        self.dispatcher: Dispatcher = create_dispatcher(services)
+
+    def user(
+        self,
+        user_id: int = USER_ID,
+        language_code: str | None = "en",
+        first_name: str = FIRST_NAME,
+        username: str | None = USERNAME,
+    ) -> UpdateFactory:
+        return UpdateFactory(
+            self.api,
+            user_id=user_id,
+            first_name=first_name,
+            language_code=language_code,
+            username=username,
+        )
+
+    async def feed(self, update: Any) -> list[Any]:
+        """Feed one update; returns the Bot API calls it caused."""
+        before = len(self.api.calls)
+        await self.dispatcher.feed_update(self.bot, update)
+        return self.api.calls[before:]
+
+
+@pytest.fixture
+def chat(services: Services) -> ChatHarness:
+    return ChatHarness(services)
+
+
+def texts(calls: list[Any]) -> list[str]:
+    """The texts the bot sent or edited, and the toasts it showed, in order."""
+    found = []
+    for call in calls:
+        text = getattr(call, "text", None)
+        if isinstance(text, str):
+            found.append(text)
+    return found
+
+
+def buttons(call: Any) -> list[tuple[str, str | None]]:
+    """(label, callback data) of every inline button on a sent or edited message."""
+    markup = getattr(call, "reply_markup", None)
+    if markup is None:
+        return []
+    return [(b.text, b.callback_data) for row in markup.inline_keyboard for b in row]
