@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    configure_logging(settings.log_level if command == "run" else "WARNING")
+    polling = command == "run" and settings.bot_token is not None
+    # The console is a chat transcript: only warnings may interrupt it.
+    configure_logging(settings.log_level if polling else "WARNING")
     try:
         if command == "extract-messages":
             extract_messages(LOCALES_DIR / "messages.pot")

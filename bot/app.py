@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ from bot.fsm_storage import SQLiteStorage
 from bot.i18n import create_i18n
 from bot.identity import Identity, load_secret
 from bot.middlewares import UserLocaleMiddleware
-from bot.telegram import DeliveryStats, OutgoingLimiter, RetryRequestMiddleware
+from bot.telegram import DeliveryStats, OutgoingLimiter, RetryRequestMiddleware, Sleep
 from bot.templating import Templates
 from flows.onboarding.fallback import create_fallback_router
 from flows.onboarding.router import create_router as create_onboarding_router
@@ -60,6 +61,8 @@ class Services:
     limiter: OutgoingLimiter = field(default_factory=OutgoingLimiter)
     delivery: DeliveryStats = field(default_factory=DeliveryStats)
     clock: Clock = utc_now
+    #: How outgoing calls wait before a retry (tests pass a fake that only advances a clock).
+    sleep: Sleep = asyncio.sleep
 
     @classmethod
     async def open(
@@ -120,7 +123,9 @@ def create_bot(
         # In a private chat the chat id is the user id.
         await services.users.mark_inactive(services.identity.user_key(chat_id))
 
-    session.middleware(RetryRequestMiddleware(services.delivery, on_forbidden))
+    session.middleware(
+        RetryRequestMiddleware(services.delivery, on_forbidden, sleep=services.sleep)
+    )
     return Bot(
         token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
     )

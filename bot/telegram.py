@@ -112,7 +112,11 @@ class RetryRequestMiddleware(BaseRequestMiddleware):
 
 @dataclass(frozen=True)
 class Rate:
-    """``count`` messages per ``seconds``, with up to ``burst`` sent back to back."""
+    """``count`` messages per ``seconds``, with up to ``burst`` sent back to back.
+
+    With ``burst`` b, a window of ``seconds`` may see ``count + b - 1`` messages, so a hard
+    limit ("at most 20 a minute") takes ``burst=1``: messages are evenly spaced instead.
+    """
 
     count: int
     seconds: float
@@ -147,7 +151,7 @@ class _Pacer:
 #: 20 messages/min per group, 30 messages/s overall.
 PRIVATE_CHAT_RATE = Rate(count=1, seconds=1.0, burst=3)
 GROUP_CHAT_RATE = Rate(count=20, seconds=60.0, burst=1)
-OVERALL_RATE = Rate(count=30, seconds=1.0, burst=30)
+OVERALL_RATE = Rate(count=30, seconds=1.0, burst=1)
 
 
 class OutgoingLimiter:

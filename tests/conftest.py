@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -39,7 +40,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "default_locale": "ru",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture
@@ -106,3 +107,17 @@ def buttons(call: Any) -> list[tuple[str, str | None]]:
     if markup is None:
         return []
     return [(b.text, b.callback_data) for row in markup.inline_keyboard for b in row]
+
+
+def log_text(caplog: pytest.LogCaptureFixture) -> str:
+    """Everything logged, as a plain handler would print it: message and full exception text.
+
+    Stricter than the bot's redacting formatter, which would mask ids even if code logged them.
+    """
+    plain = logging.Formatter()
+    parts = []
+    for record in caplog.records:
+        parts.append(record.getMessage())
+        if record.exc_info:
+            parts.append(plain.formatException(record.exc_info))
+    return "\n".join(parts)

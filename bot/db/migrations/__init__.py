@@ -66,8 +66,9 @@ async def apply_migrations(db: Database, up_to: int | None = None) -> list[int]:
         try:
             await db.executescript(script)
         except Exception:
+            # Not executescript(): it would COMMIT the open transaction before running.
             with contextlib.suppress(sqlite3.OperationalError):  # nothing begun, nothing to undo
-                await db.executescript("ROLLBACK;")
+                await db.execute("ROLLBACK")
             raise
         log.info("database migration %04d applied", number)
         applied.append(number)

@@ -1,0 +1,97 @@
+"""After a conversation, neither the database file (with its WAL) nor the logs identify anyone."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.app import Services
+from bot.config import Settings
+from bot.logs import RedactingFormatter
+from flows.onboarding.callbacks import LanguageCB, LanguageCode, MenuAction, MenuCB
+from tests.conftest import FIRST_NAME, USER_ID, USERNAME, ChatHarness, log_text
+
+WORDS = (
+    "Our shift at Naftan wants a union",
+    "сход у чацвер каля прахадной",
+    "встреча в цеху номер 5",
+)
+
+
+async def _conversation(chat: ChatHarness) -> None:
+    user = chat.user(language_code="be")
+    await chat.feed(user.text("/start"))
+    await chat.feed(user.callback(MenuCB(action=MenuAction.PRIVACY).pack(), message_id=2))
+    await chat.feed(user.callback(LanguageCB(code=LanguageCode.EN).pack(), message_id=2))
+    for words in WORDS:
+        await chat.feed(user.text(words))
+    await chat.feed(user.content("photo"))
+    await chat.feed(user.content("contact"))
+    await chat.feed(user.edited(1, WORDS[0] + " (edited)"))
+    await chat.feed(user.text("/unknown_command_" + WORDS[0].split()[0]))
+
+
+def _secrets() -> list[bytes]:
+    found = []
+    for value in (str(USER_ID), FIRST_NAME, USERNAME, *WORDS):
+        found.append(value.encode())
+        found.append(value.encode("utf-16-le"))
+    found.append(USER_ID.to_bytes(8, "big", signed=True))  # an integer column would look so
+    return found
+
+
+def _database_bytes(settings: Settings) -> bytes:
+    path = settings.database_path
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+async def test_database_file_and_wal_hold_no_identity_or_text(settings: Settings) -> None:
+    services = await Services.open(settings)
+    try:
+        chat = ChatHarness(services)
+        await _conversation(chat)
+        assert await services.users.count() == 1
+        raw_open = _database_bytes(settings)  # while open: the WAL holds the recent writes
+        assert Path(str(settings.database_path) + "-wal").exists()
+    finally:
+        await services.close()
+    raw_closed = _database_bytes(settings)
+    for raw in (raw_open, raw_closed):
+        assert raw, "the database file was read"
+        for secret in _secrets():
+            assert secret not in raw, f"found {secret!r} in the database file"
+
+
+async def test_logs_hold_no_identity_or_text(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    services = await Services.open(settings)
+    try:
+        await _conversation(ChatHarness(services))
+    finally:
+        await services.close()
+    logged = log_text(caplog)
+    assert caplog.records, "the conversation logged something (else this test proves nothing)"
+    for secret in (str(USER_ID), FIRST_NAME, USERNAME, *WORDS):
+        assert secret not in logged
+
+
+def test_the_formatter_masks_ids_and_drops_exception_messages() -> None:
+    formatter = RedactingFormatter("%(message)s")
+    try:
+        raise ValueError(f"text {WORDS[0]}")
+    except ValueError:
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "user %s in chat %s", (USER_ID, -1001234567), None
+        )
+        record.exc_info = sys.exc_info()
+    text = formatter.format(record)
+    assert str(USER_ID) not in text
+    assert "1001234567" not in text
+    assert WORDS[0] not in text
+    assert "ValueError" in text
