@@ -38,14 +38,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _poll(settings: Settings) -> None:
+async def poll(settings: Settings, handle_signals: bool = True) -> None:
+    """Long-poll the Bot API at ``SUPOLKA_TELEGRAM_API_URL`` until stopped."""
     services = await Services.open(settings)
     bot = create_bot(services)
     dispatcher = create_dispatcher(services)
     try:
         await publish_commands(bot, services.i18n, settings.default_locale)
         log.info("polling the Bot API at %s", settings.telegram_api_url)
-        await dispatcher.start_polling(bot, allowed_updates=dispatcher.resolve_used_update_types())
+        await dispatcher.start_polling(
+            bot,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+            handle_signals=handle_signals,
+        )
     finally:
         await bot.session.close()
         await services.close()
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             print("No SUPOLKA_BOT_TOKEN set: starting the console simulator instead of Telegram.")
             asyncio.run(run_console(settings, language_code=settings.default_locale))
         else:
-            asyncio.run(_poll(settings))
+            asyncio.run(poll(settings))
     except KeyFileError as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,101 @@
+"""Polling mode talks to the Bot API server named in the settings (here, one on loopback)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.__main__ import poll
+from tests.conftest import make_settings
+
+TOKEN = "123456:TEST-token"
+
+
+class FakeBotAPIServer:
+    """Just enough of the Bot API on 127.0.0.1: one /start update, then empty long polls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.pending = [
+            {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 1_764_000_000,
+                    "chat": {"id": 731904552, "type": "private", "first_name": "Ulyana"},
+                    "from": {
+                        "id": 731904552,
+                        "is_bot": False,
+                        "first_name": "Ulyana",
+                        "language_code": "be",
+                    },
+                    "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                },
+            }
+        ]
+        self.replied = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        assert request.match_info["token"] == TOKEN
+        payload = dict(await request.post())
+        self.calls.append((method, payload))
+        result: Any = True
+        if method == "getMe":
+            result = {"id": 123456, "is_bot": True, "first_name": "Supolka", "username": "s_bot"}
+        elif method == "getUpdates":
+            result, self.pending = self.pending, []
+            if not result:
+                await asyncio.sleep(0.05)
+        elif method == "sendMessage":
+            result = {
+                "message_id": 2,
+                "date": 1_764_000_001,
+                "chat": {"id": int(str(payload["chat_id"])), "type": "private"},
+                "text": payload["text"],
+            }
+            self.replied.set()
+        return web.json_response({"ok": True, "result": result})
+
+
+async def test_polling_uses_the_configured_api_url(tmp_path: Path) -> None:
+    server = FakeBotAPIServer()
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", server.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    settings = make_settings(
+        tmp_path, bot_token=TOKEN, telegram_api_url=f"http://127.0.0.1:{port}"
+    )
+    task = asyncio.create_task(poll(settings, handle_signals=False))
+    try:
+        await asyncio.wait_for(server.replied.wait(), timeout=20)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await runner.cleanup()
+
+    methods = [name for name, _ in server.calls]
+    assert methods.count("setMyCommands") == 4, "default + ru + be + en"
+    commands = [
+        json.loads(str(p["commands"])) for name, p in server.calls if name == "setMyCommands"
+    ]
+    languages = [p.get("language_code") for name, p in server.calls if name == "setMyCommands"]
+    by_language = dict(zip(languages, commands, strict=True))
+    assert by_language["be"][0] == {"command": "start", "description": "Галоўнае меню"}
+    assert by_language["ru"][0]["description"] == "Главное меню"
+    assert by_language["en"][0]["description"] == "Main menu"
+    assert by_language[None][0]["description"] == "Главное меню"  # default_locale ru
+    [reply] = [p for name, p in server.calls if name == "sendMessage"]
+    assert "Вітаем! Гэта Суполка." in str(reply["text"])
