@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.app import Services, create_bot, create_dispatcher
 from bot.config import LOCALES, Settings, SettingsError, load_settings
 from bot.console import run_console
+from bot.content import ContentError
 from bot.db import Database, apply_migrations
 from bot.i18n import LOCALES_DIR, compile_catalogs, extract_messages
 from bot.identity import KeyFileError
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_console(settings, language_code=settings.default_locale))
         else:
             asyncio.run(poll(settings))
-    except KeyFileError as error:
+    except (KeyFileError, ContentError) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -25,9 +25,14 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
+from bot.content.documents import DocumentTemplate, load_documents
+from bot.content.faq import FaqCatalog, load_faqs
+from bot.content.guide import Pack, load_packs
 from bot.db import Database, apply_migrations
 from bot.db.events import EventsRepo
+from bot.db.guide import GuideRepo
 from bot.db.users import UsersRepo
+from bot.drafts import DraftStore
 from bot.errors import create_error_router
 from bot.events import EventRecorder
 from bot.filters import ChatTypeFilter
@@ -37,6 +42,8 @@ from bot.identity import Identity, load_secret
 from bot.middlewares import UserLocaleMiddleware
 from bot.telegram import DeliveryStats, OutgoingLimiter, RetryRequestMiddleware, Sleep
 from bot.templating import Templates
+from flows.guide.router import create_router as create_guide_router
+from flows.guide.screens import check_screens
 from flows.onboarding.fallback import create_fallback_router
 from flows.onboarding.router import create_router as create_onboarding_router
 
@@ -58,8 +65,13 @@ class Services:
     templates: Templates
     users: UsersRepo
     record_event: EventRecorder
+    guide: GuideRepo
+    packs: dict[str, Pack]
+    documents: dict[str, DocumentTemplate]
+    faqs: dict[str, FaqCatalog]
     limiter: OutgoingLimiter = field(default_factory=OutgoingLimiter)
     delivery: DeliveryStats = field(default_factory=DeliveryStats)
+    drafts: DraftStore = field(default_factory=DraftStore)
     clock: Clock = utc_now
     #: How outgoing calls wait before a retry (tests pass a fake that only advances a clock).
     sleep: Sleep = asyncio.sleep
@@ -68,10 +80,15 @@ class Services:
     async def open(
         cls, settings: Settings, database_path: Path | None = None, clock: Clock = utc_now
     ) -> Services:
-        """Load the secret and catalogs first (cheap, may fail), then open and migrate the db."""
+        """Load the secret, catalogs and content first (cheap, may fail), then the database."""
         identity = Identity(load_secret(settings))
         i18n = create_i18n(settings.default_locale)
         templates = Templates(i18n)
+        packs = load_packs(settings.guide_packs)
+        check_screens(templates, i18n, packs)
+        documents = load_documents()
+        known_sources = {s for pack in packs.values() for s in pack.sources}
+        faqs = load_faqs(known_sources=known_sources)
         db = await Database.open(database_path or settings.database_path)
         try:
             await apply_migrations(db)
@@ -86,6 +103,10 @@ class Services:
             templates=templates,
             users=UsersRepo(db),
             record_event=EventRecorder(EventsRepo(db), clock),
+            guide=GuideRepo(db, identity),
+            packs=packs,
+            documents=documents,
+            faqs=faqs,
             clock=clock,
         )
 
@@ -101,8 +122,13 @@ class Services:
             "templates": self.templates,
             "users": self.users,
             "record_event": self.record_event,
+            "guide": self.guide,
+            "packs": self.packs,
+            "documents": self.documents,
+            "faqs": self.faqs,
             "limiter": self.limiter,
             "delivery": self.delivery,
+            "drafts": self.drafts,
             "clock": self.clock,
         }
 
@@ -139,6 +165,7 @@ def create_private_router() -> Router:
     router.edited_message.filter(private)
     router.callback_query.filter(private)
     router.include_router(create_onboarding_router())
+    router.include_router(create_guide_router())
     # The fallback answers whatever the flows above left unanswered, so it comes last.
     router.include_router(create_fallback_router())
     return router

@@ -18,7 +18,7 @@ DEFAULT_API_URL = "https://api.telegram.org"
 
 
 def _split_ids(value: object) -> object:
-    """Accept ``"1, 2,3"`` as well as a list: admins are listed by hand in `.env`."""
+    """Accept ``"1, 2,3"`` as well as a list: such lists are written by hand in `.env`."""
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     coordinators_chat_id: int | None = None
     timezone: str = "Europe/Minsk"
     retention_days: int = Field(default=180, ge=1, le=3650)
+    guide_packs: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["by"])
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("bot_token", mode="before")
@@ -83,10 +84,17 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("admin_ids", mode="before")
+    @field_validator("admin_ids", "guide_packs", mode="before")
     @classmethod
-    def _admin_ids(cls, value: object) -> object:
+    def _comma_separated(cls, value: object) -> object:
         return _split_ids(value)
+
+    @field_validator("guide_packs")
+    @classmethod
+    def _some_pack(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one guide pack, e.g. by")
+        return value
 
     @field_validator("volunteers_chat_id", "coordinators_chat_id", mode="before")
     @classmethod

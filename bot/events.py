@@ -21,6 +21,13 @@ class EventKind(StrEnum):
 
     USER_STARTED = "user_started"
     LANGUAGE_SET = "language_set"
+    GUIDE_STARTED = "guide_started"
+    GUIDE_STEP_VIEWED = "guide_step_viewed"
+    GUIDE_COMPLETED = "guide_completed"
+    CHECKLIST_BUILT = "checklist_built"
+    CHECKLIST_ITEM_DONE = "checklist_item_done"
+    DOCUMENT_GENERATED = "document_generated"
+    FAQ_SEARCHED = "faq_searched"
 
 
 class EventRecorder:
@@ -32,7 +39,9 @@ class EventRecorder:
         self._repo = repo
         self._clock = clock
 
-    async def __call__(self, kind: EventKind, user_key: str | None, **fields: FieldValue) -> None:
+    async def __call__(
+        self, kind: EventKind, user_key: str | None, /, **fields: FieldValue
+    ) -> None:
         for name, value in fields.items():
             if isinstance(value, str) and len(value) > MAX_FIELD_LENGTH:
                 raise ValueError(f"event field {name!r} is too long to be a fact: free text?")

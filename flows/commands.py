@@ -11,6 +11,9 @@ from bot.config import LOCALES
 
 COMMANDS = (
     ("start", __("Main menu")),
+    ("guide", __("Step-by-step guide")),
+    ("documents", __("Sample documents")),
+    ("faq", __("Questions and answers")),
     ("language", __("Choose the language")),
     ("help", __("How to use the bot")),
     ("cancel", __("Leave the current step, back to the menu")),

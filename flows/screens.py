@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
 
 async def show_screen(
-    callback: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    callback: CallbackQuery,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    link_preview_options: LinkPreviewOptions | None = None,
 ) -> None:
     """Replace the message the button was on; send a new one when it can no longer be edited.
 
@@ -15,12 +18,13 @@ async def show_screen(
     answers "message is not modified" when nothing changed, which is not an error here.
     """
     message = callback.message
+    options = {"reply_markup": reply_markup, "link_preview_options": link_preview_options}
     if isinstance(message, Message):
         try:
-            await message.edit_text(text, reply_markup=reply_markup)
+            await message.edit_text(text, **options)  # type: ignore[arg-type]
         except TelegramBadRequest as error:
             if "not modified" not in error.message:
-                await message.answer(text, reply_markup=reply_markup)
+                await message.answer(text, **options)  # type: ignore[arg-type]
     elif message is not None and callback.bot is not None:
-        await callback.bot.send_message(message.chat.id, text, reply_markup=reply_markup)
+        await callback.bot.send_message(message.chat.id, text, **options)  # type: ignore[arg-type]
     await callback.answer()

@@ -19,11 +19,11 @@ EXPIRED = {
 }
 
 
-async def test_free_text_gets_a_pointer_to_the_menu(chat: ChatHarness) -> None:
-    [sent] = await chat.feed(chat.user(language_code="en").text("where do I sign up?"))
+async def test_free_text_outside_a_flow_is_an_faq_question(chat: ChatHarness) -> None:
+    [sent] = await chat.feed(chat.user(language_code="en").text("qwzx vbnm plokij"))
     assert isinstance(sent, methods.SendMessage)
-    assert "I understand buttons and commands" in sent.text
-    assert sent.reply_markup is not None
+    assert "I could not find an answer to that" in sent.text
+    assert sent.reply_markup is not None, "a way on: the topics and the menu"
 
 
 @pytest.mark.parametrize("kind", sorted(CONTENT_SAMPLES))

@@ -7,18 +7,36 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGE_NAMES
+from flows.guide.callbacks import (
+    ChecklistAction,
+    ChecklistCB,
+    DocAction,
+    DocCB,
+    FaqAction,
+    FaqCB,
+    GuideAction,
+    GuideCB,
+)
 from flows.onboarding.callbacks import LanguageCB, LanguageCode, MenuAction, MenuCB
 
 
 def main_menu_kb() -> InlineKeyboardMarkup:
     """The main menu: only what works. Later flows add their entries here."""
     builder = InlineKeyboardBuilder()
+    builder.button(text=_("📘 Step-by-step guide"), callback_data=GuideCB(action=GuideAction.HOME))
+    builder.button(
+        text=_("✅ My checklist"), callback_data=ChecklistCB(action=ChecklistAction.OPEN)
+    )
+    builder.button(text=_("📄 Documents"), callback_data=DocCB(action=DocAction.LIST))
+    builder.button(
+        text=_("❓ Questions and answers"), callback_data=FaqCB(action=FaqAction.TOPICS)
+    )
     builder.button(
         text=_("🔒 What the bot stores"), callback_data=MenuCB(action=MenuAction.PRIVACY)
     )
     builder.button(text=_("🌐 Language"), callback_data=MenuCB(action=MenuAction.LANGUAGE))
-    builder.button(text=_("❓ Help"), callback_data=MenuCB(action=MenuAction.HELP))
-    builder.adjust(1, 2)
+    builder.button(text=_("ℹ️ Help"), callback_data=MenuCB(action=MenuAction.HELP))
+    builder.adjust(1, 2, 1, 1, 2)
     return builder.as_markup()
 
 

@@ -1,0 +1,107 @@
+"""The guide repository: progress per user and pack, and the sealed personal checklist."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.db.database import Database
+from bot.identity import Identity
+
+
+@dataclass
+class Checklist:
+    """Answers to the questionnaire, the steps that apply, and the ones ticked off."""
+
+    answers: dict[str, str]
+    items: list[str]
+    done: list[str] = field(default_factory=list)
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {"answers": self.answers, "items": self.items, "done": self.done}
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Checklist:
+        data = json.loads(raw)
+        return cls(answers=data["answers"], items=data["items"], done=data["done"])
+
+
+@dataclass(frozen=True)
+class Progress:
+    pack: str
+    step: str
+    completed: bool
+    checklist: Checklist | None
+
+
+class GuideRepo:
+    """SQL for ``guide_progress`` and ``users.guide_pack``."""
+
+    def __init__(self, db: Database, identity: Identity) -> None:
+        self._db = db
+        self._identity = identity
+
+    def _context(self, user_key: str, pack: str) -> bytes:
+        return f"guide:{user_key}:{pack}".encode()
+
+    async def get(self, user_key: str, pack: str) -> Progress | None:
+        row = await self._db.fetchone(
+            "SELECT step, completed, checklist FROM guide_progress"
+            " WHERE user_key = ? AND pack = ?",
+            (user_key, pack),
+        )
+        if row is None:
+            return None
+        checklist = None
+        if row["checklist"] is not None:
+            plain = self._identity.open(bytes(row["checklist"]), self._context(user_key, pack))
+            checklist = Checklist.from_json(plain)
+        return Progress(pack, row["step"], bool(row["completed"]), checklist)
+
+    async def view_step(self, user_key: str, pack: str, step: str, today: date) -> bool:
+        """Remember the step a user is on; returns True when this starts their progress."""
+        async with self._db.transaction() as tx:
+            created = await tx.execute(
+                "INSERT INTO guide_progress (user_key, pack, step, updated_on)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (user_key, pack) DO NOTHING",
+                (user_key, pack, step, today.isoformat()),
+            )
+            if not created:
+                await tx.execute(
+                    "UPDATE guide_progress SET step = ?, updated_on = ?"
+                    " WHERE user_key = ? AND pack = ?",
+                    (step, today.isoformat(), user_key, pack),
+                )
+        return bool(created)
+
+    async def complete(self, user_key: str, pack: str, today: date) -> bool:
+        """Mark the guide read to the end; returns True the first time only."""
+        changed = await self._db.execute(
+            "UPDATE guide_progress SET completed = 1, updated_on = ?"
+            " WHERE user_key = ? AND pack = ? AND completed = 0",
+            (today.isoformat(), user_key, pack),
+        )
+        return changed > 0
+
+    async def save_checklist(
+        self, user_key: str, pack: str, checklist: Checklist | None, first_step: str, today: date
+    ) -> None:
+        sealed = None
+        if checklist is not None:
+            sealed = self._identity.seal(checklist.to_json(), self._context(user_key, pack))
+        await self._db.execute(
+            "INSERT INTO guide_progress (user_key, pack, step, checklist, updated_on)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_key, pack) DO UPDATE SET"
+            " checklist = excluded.checklist, updated_on = excluded.updated_on",
+            (user_key, pack, first_step, sealed, today.isoformat()),
+        )
+
+    async def chosen_pack(self, user_key: str) -> str | None:
+        row = await self._db.fetchone("SELECT guide_pack FROM users WHERE key = ?", (user_key,))
+        return row[0] if row else None
+
+    async def choose_pack(self, user_key: str, pack: str) -> None:
+        await self._db.execute("UPDATE users SET guide_pack = ? WHERE key = ?", (pack, user_key))

@@ -1,0 +1,1 @@
+"""The step-by-step guide: steps, contents, personal checklist, documents and FAQ."""
