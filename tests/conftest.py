@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, methods
 
 from bot.app import Services, create_bot, create_dispatcher
 from bot.config import Settings
@@ -121,3 +121,18 @@ def log_text(caplog: pytest.LogCaptureFixture) -> str:
         if record.exc_info:
             parts.append(plain.formatException(record.exc_info))
     return "\n".join(parts)
+
+
+async def all_events(services: Services) -> list[Any]:
+    """Every recorded event, oldest first."""
+    from datetime import UTC, datetime
+
+    from bot.db.events import EventsRepo
+
+    start, end = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+    return await EventsRepo(services.db).between(start, end)
+
+
+def edits(calls: list[Any]) -> list[methods.EditMessageText]:
+    """The EditMessageText calls among ``calls``."""
+    return [call for call in calls if isinstance(call, methods.EditMessageText)]

@@ -41,10 +41,23 @@ def normalise(text: str) -> str:
     return text.replace("’", "'").replace("ʼ", "'")
 
 
+#: English word endings dropped before cutting, so that fire, fires, fired and firing meet.
+_EN_SUFFIXES = ("ing", "ed", "es", "s", "e")
+
+
+def _stem(word: str, locale: str) -> str:
+    if locale == "en":
+        for suffix in _EN_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+    return word[:STEM_LENGTH]
+
+
 def stems(text: str, locale: str) -> list[str]:
     stop = set(_STOP_WORDS.get(locale, "").split())
     words = [w for w in _WORD.findall(normalise(text)) if w not in stop]
-    return [w[:STEM_LENGTH] for w in words if len(w) > 1]
+    return [_stem(w, locale) for w in words if len(w) > 1]
 
 
 @dataclass(frozen=True)

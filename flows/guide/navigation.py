@@ -15,7 +15,9 @@ from aiogram.utils.i18n import gettext as _
 from bot.content.documents import DocumentTemplate
 from bot.content.guide import Pack, Step
 from bot.db.guide import GuideRepo
+from bot.db.users import UsersRepo
 from bot.events import EventKind, EventRecorder
+from bot.identity import Identity
 from bot.templating import Templates
 from flows.guide.callbacks import DocAction, DocCB, GuideAction, GuideCB
 from flows.guide.context import current_pack
@@ -28,6 +30,7 @@ from flows.guide.keyboards import (
     step_kb,
 )
 from flows.guide.screens import home_screen, step_screen
+from flows.onboarding.router import ensure_user
 from flows.screens import show_screen
 
 Clock = Callable[[], datetime]
@@ -170,9 +173,15 @@ async def on_pack_chosen(
     packs: dict[str, Pack],
     templates: Templates,
     i18n: I18n,
+    users: UsersRepo,
+    identity: Identity,
+    record_event: EventRecorder,
+    clock: Clock,
 ) -> None:
-    """Switch to another pack and show its home screen."""
-    if callback_data.arg in packs:
+    """Switch to another pack (remembered with the user) and show its home screen."""
+    if callback_data.arg in packs and callback.message is not None:
+        chat_id = callback.message.chat.id
+        await ensure_user(chat_id, user_key, users, identity, record_event, i18n, clock)
         await guide.choose_pack(user_key, callback_data.arg)
     text, keyboard = await _home(user_key, guide, packs, templates, i18n.current_locale)
     await show_screen(callback, text, keyboard, link_preview_options=NO_PREVIEW)
