@@ -91,6 +91,29 @@ def test_start_up_with_an_invalid_setting_prints_one_line(tmp_path: Path) -> Non
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_start_up_with_an_unknown_guide_pack_prints_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "SUPOLKA_GUIDE_PACKS": "atlantis",
+            "SUPOLKA_KEY_FILE": str(tmp_path / "key"),
+            "SUPOLKA_CONSOLE_DATABASE_PATH": str(tmp_path / "console.sqlite3"),
+        },
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Cannot start: data/guide/atlantis: no such guide pack (SUPOLKA_GUIDE_PACKS)"
+    ]
+
+
 def test_env_example_documents_every_setting_and_loads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

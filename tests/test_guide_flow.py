@@ -141,6 +141,14 @@ async def test_a_step_links_its_document(chat: ChatHarness) -> None:
     assert "Membership application" in (opened.text or "")
 
 
+async def test_steps_link_the_checklist_and_the_faq(chat: ChatHarness) -> None:
+    user, message_id = await _open_guide(chat)
+    [routes] = edits(await chat.feed(user.callback(step("routes"), message_id=message_id)))
+    assert "check1:open::" in [d for _, d in buttons(routes)]
+    [last] = edits(await chat.feed(user.callback(step("help"), message_id=message_id)))
+    assert "faq1:topics:" in [d for _, d in buttons(last)]
+
+
 async def test_switching_packs(tmp_path: Path) -> None:
     services = await Services.open(make_settings(tmp_path, guide_packs=["by", "uk"]))
     try:

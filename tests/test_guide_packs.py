@@ -124,6 +124,12 @@ def _edit(path: Path, old: str, new: str) -> None:
             "en.toml: question 'contact': options must be exactly",
         ),
         ("pack.toml", 'read_on = "2026-11"', 'read_on = "last year"', "read_on must be YYYY-MM"),
+        (
+            "pack.toml",
+            'links = ["checklist"]',
+            'links = ["chekclist"]',
+            "pack.toml: step 'routes': unknown links ['chekclist']",
+        ),
     ],
 )
 def test_a_broken_pack_names_the_file_and_the_step(

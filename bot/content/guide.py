@@ -24,6 +24,9 @@ GUIDE_DIR = PROJECT_ROOT / "data" / "guide"
 #: Ids travel in callback data (64 bytes): keep them short and plain.
 _ID = re.compile(r"^[a-z][a-z0-9_-]{0,23}$")
 _READ_ON = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+#: What a step may link to besides its document: other parts of the bot. A link to a part that
+#: is not built yet shows no button until it is.
+LINK_TARGETS = frozenset({"checklist", "documents", "faq", "match", "handoff"})
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Step:
     id: str
     sources: tuple[str, ...]
     document: str | None
-    flow: str | None
+    links: tuple[str, ...]
     when: Mapping[str, tuple[str, ...]]
 
     def applies(self, answers: Mapping[str, str]) -> bool:
@@ -237,7 +240,11 @@ def _steps(manifest: _Reader, sources: dict[str, Source], questions: list[Questi
             if unknown:
                 raise manifest.fail(where, f"'when' names unknown answers {sorted(unknown)}")
             when[question_id] = tuple(allowed)
-        steps.append(Step(step_id, step_sources, raw.get("document"), raw.get("flow"), when))
+        links = tuple(raw.get("links") or ())
+        unknown_links = set(links) - LINK_TARGETS
+        if unknown_links:
+            raise manifest.fail(where, f"unknown links {sorted(unknown_links)}")
+        steps.append(Step(step_id, step_sources, raw.get("document"), links, when))
     if not steps:
         raise manifest.fail("steps", "a pack needs at least one step")
     if len({s.id for s in steps}) != len(steps):

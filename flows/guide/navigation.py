@@ -19,7 +19,16 @@ from bot.db.users import UsersRepo
 from bot.events import EventKind, EventRecorder
 from bot.identity import Identity
 from bot.templating import Templates
-from flows.guide.callbacks import DocAction, DocCB, GuideAction, GuideCB
+from flows.guide.callbacks import (
+    ChecklistAction,
+    ChecklistCB,
+    DocAction,
+    DocCB,
+    FaqAction,
+    FaqCB,
+    GuideAction,
+    GuideCB,
+)
 from flows.guide.context import current_pack
 from flows.guide.keyboards import (
     contents_kb,
@@ -41,12 +50,19 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 def step_links(
     step: Step, documents: dict[str, DocumentTemplate], locale: str
 ) -> list[tuple[str, CallbackData]]:
-    """Buttons a step adds under its text: the document it mentions, if there is one."""
+    """Buttons a step adds under its text: its document, and links to other parts of the bot."""
     links: list[tuple[str, CallbackData]] = []
     document = documents.get(step.document or "")
     if document is not None:
         label = short_label("📄 " + document.text(locale).title)
         links.append((label, DocCB(action=DocAction.OPEN, kind=document.id)))
+    available: dict[str, tuple[str, CallbackData]] = {
+        "checklist": (_("✅ My checklist"), ChecklistCB(action=ChecklistAction.OPEN)),
+        "documents": (_("📄 All documents"), DocCB(action=DocAction.LIST)),
+        "faq": (_("❓ Questions and answers"), FaqCB(action=FaqAction.TOPICS)),
+    }
+    # "match" and "handoff" join this table when those flows exist.
+    links += [available[target] for target in step.links if target in available]
     return links
 
 
