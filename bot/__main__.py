@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import sqlite3
 import sys
 from pathlib import Path
+
+from aiogram.exceptions import TelegramAPIError
 
 from bot.app import Services, create_bot, create_dispatcher
 from bot.config import LOCALES, Settings, SettingsError, load_settings
@@ -45,7 +49,10 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
     bot = create_bot(services)
     dispatcher = create_dispatcher(services)
     try:
-        await publish_commands(bot, services.i18n, settings.default_locale)
+        try:
+            await publish_commands(bot, services.i18n, settings.default_locale)
+        except TelegramAPIError as error:  # the command menu is a nicety; polling matters
+            log.warning("could not publish the command list: %s", type(error).__name__)
         log.info("polling the Bot API at %s", settings.telegram_api_url)
         await dispatcher.start_polling(
             bot,
@@ -67,6 +74,8 @@ async def _migrate(settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Everything the bot creates (database, WAL, key, documents) is for its owner's eyes only.
+    os.umask(0o077)
     args = _parser().parse_args(argv)
     command = args.command or "run"
     try:
@@ -92,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_console(settings, language_code=settings.default_locale))
         else:
             asyncio.run(poll(settings))
-    except (KeyFileError, ContentError) as error:
+    except (KeyFileError, ContentError, RuntimeError, OSError, sqlite3.Error) as error:
+        # One line, never a traceback: the message names the file or the setting.
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

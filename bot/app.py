@@ -8,9 +8,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,34 +22,36 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
+from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.content.documents import DocumentTemplate, load_documents
+from bot.content.enterprises import directory_digest, load_directory
 from bot.content.faq import FaqCatalog, load_faqs
-from bot.content.guide import Pack, load_packs
+from bot.content.guide import Pack, all_source_ids, load_packs
 from bot.db import Database, apply_migrations
+from bot.db.circles import CirclesRepo
+from bot.db.enterprises import EnterprisesRepo
 from bot.db.events import EventsRepo
 from bot.db.guide import GuideRepo
+from bot.db.meta import MetaRepo
 from bot.db.users import UsersRepo
 from bot.drafts import DraftStore
 from bot.errors import create_error_router
 from bot.events import EventRecorder
-from bot.filters import ChatTypeFilter
+from bot.filters import ChatIdFilter, ChatTypeFilter
 from bot.fsm_storage import SQLiteStorage
 from bot.i18n import create_i18n
-from bot.identity import Identity, load_secret
+from bot.identity import Identity, KeyFileError, load_secret
+from bot.matching import EnterpriseIndex, skeleton
 from bot.middlewares import UserLocaleMiddleware
 from bot.telegram import DeliveryStats, OutgoingLimiter, RetryRequestMiddleware, Sleep
 from bot.templating import Templates
+from flows.guide.documents import create_form_router
 from flows.guide.router import create_router as create_guide_router
 from flows.guide.screens import check_screens
+from flows.match.router import create_invite_router, create_match_router, create_oversight_router
 from flows.onboarding.fallback import create_fallback_router
 from flows.onboarding.router import create_router as create_onboarding_router
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -66,10 +66,13 @@ class Services:
     users: UsersRepo
     record_event: EventRecorder
     guide: GuideRepo
+    enterprises: EnterprisesRepo
+    circles: CirclesRepo
+    enterprise_index: EnterpriseIndex
     packs: dict[str, Pack]
     documents: dict[str, DocumentTemplate]
     faqs: dict[str, FaqCatalog]
-    limiter: OutgoingLimiter = field(default_factory=OutgoingLimiter)
+    limiter: OutgoingLimiter = field(default_factory=OutgoingLimiter)  # rebuilt in open()
     delivery: DeliveryStats = field(default_factory=DeliveryStats)
     drafts: DraftStore = field(default_factory=DraftStore)
     clock: Clock = utc_now
@@ -87,28 +90,51 @@ class Services:
         packs = load_packs(settings.guide_packs)
         check_screens(templates, i18n, packs)
         documents = load_documents()
-        known_sources = {s for pack in packs.values() for s in pack.sources}
-        faqs = load_faqs(known_sources=known_sources)
+        faqs = load_faqs(known_sources=all_source_ids())
+        directory = load_directory()
         db = await Database.open(database_path or settings.database_path)
         try:
             await apply_migrations(db)
+            if (
+                await MetaRepo(db).set_once("key_check", identity.key_check())
+                != identity.key_check()
+            ):
+                raise KeyFileError(
+                    f"the secret key does not match the database {db.path}: the key file was "
+                    "lost or replaced. Restore the key this database was created with."
+                )
+            enterprises = EnterprisesRepo(db)
+            await enterprises.seed(
+                directory, skeleton, clock().date(), directory_digest(directory)
+            )
+            index = EnterpriseIndex()
+            for key, enterprise_id in await enterprises.aliases():
+                index.add_skeleton(key, enterprise_id)
+            for entry in directory:
+                for city in (entry.city_ru, entry.city_be, entry.city_en):
+                    index.add_place(city)
         except BaseException:
             await db.close()
             raise
-        return cls(
+        services = cls(
             settings=settings,
             db=db,
             identity=identity,
             i18n=i18n,
             templates=templates,
             users=UsersRepo(db),
-            record_event=EventRecorder(EventsRepo(db), clock),
+            record_event=EventRecorder(EventsRepo(db), clock, settings.tz),
             guide=GuideRepo(db, identity),
+            enterprises=enterprises,
+            circles=CirclesRepo(db),
+            enterprise_index=index,
             packs=packs,
             documents=documents,
             faqs=faqs,
             clock=clock,
         )
+        services.limiter = OutgoingLimiter(sleep=services.sleep)
+        return services
 
     async def close(self) -> None:
         await self.db.close()
@@ -116,13 +142,15 @@ class Services:
     def workflow_data(self) -> dict[str, Any]:
         return {
             "settings": self.settings,
-            "db": self.db,
             "identity": self.identity,
             "i18n": self.i18n,
             "templates": self.templates,
             "users": self.users,
             "record_event": self.record_event,
             "guide": self.guide,
+            "enterprises": self.enterprises,
+            "circles": self.circles,
+            "enterprise_index": self.enterprise_index,
             "packs": self.packs,
             "documents": self.documents,
             "faqs": self.faqs,
@@ -164,7 +192,12 @@ def create_private_router() -> Router:
     router.message.filter(private)
     router.edited_message.filter(private)
     router.callback_query.filter(private)
+    # A document being filled in takes every message but /cancel and /start.
+    router.include_router(create_form_router())
+    # An invite link is a /start with a payload: it must be seen before the plain greeting.
+    router.include_router(create_invite_router())
     router.include_router(create_onboarding_router())
+    router.include_router(create_match_router())
     router.include_router(create_guide_router())
     # The fallback answers whatever the flows above left unanswered, so it comes last.
     router.include_router(create_fallback_router())
@@ -176,7 +209,7 @@ def create_dispatcher(
 ) -> Dispatcher:
     """The production dispatcher: storage, isolation, middlewares and routers, in order."""
     dispatcher = Dispatcher(
-        storage=SQLiteStorage(services.db, services.identity),
+        storage=SQLiteStorage(services.db, services.identity, services.clock),
         # Without isolation, two quick taps could both read the same state and one be lost.
         events_isolation=events_isolation or SimpleEventIsolation(),
         **services.workflow_data(),
@@ -192,4 +225,16 @@ def create_dispatcher(
     )
     dispatcher.include_router(create_error_router())
     dispatcher.include_router(create_private_router())
+    volunteers_chat = services.settings.volunteers_chat_id
+    if volunteers_chat is not None:
+        dispatcher.include_router(create_volunteers_router(volunteers_chat))
     return dispatcher
+
+
+def create_volunteers_router(chat_id: int) -> Router:
+    """Commands for the volunteers' chat; nothing here answers anyone else."""
+    router = Router(name="volunteers")
+    router.message.filter(ChatIdFilter(chat_id))
+    router.callback_query.filter(ChatIdFilter(chat_id))
+    router.include_router(create_oversight_router())
+    return router

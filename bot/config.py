@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Minsk"
     retention_days: int = Field(default=180, ge=1, le=3650)
     guide_packs: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["by"])
+    circle_threshold: int = Field(default=3, ge=2, le=100)
+    invite_days: int = Field(default=14, ge=1, le=365)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("bot_token", mode="before")

@@ -6,10 +6,10 @@ declares ``record_event: EventRecorder`` and calls ``await record_event(EventKin
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, tzinfo
 from enum import StrEnum
 
+from bot.clock import Clock, utc_now
 from bot.db.events import EventsRepo, FieldValue
 
 #: A field value longer than this is refused: events hold ids and small facts, never free text.
@@ -28,16 +28,24 @@ class EventKind(StrEnum):
     CHECKLIST_ITEM_DONE = "checklist_item_done"
     DOCUMENT_GENERATED = "document_generated"
     FAQ_SEARCHED = "faq_searched"
+    INTEREST_REGISTERED = "interest_registered"
+    ENTERPRISE_PENDING = "enterprise_pending"
+    CIRCLE_OPENED = "circle_opened"
+    CIRCLE_JOINED = "circle_joined"
+    CIRCLE_LEFT = "circle_left"
+    CIRCLE_MESSAGE = "circle_message"
+    REVEAL_OPT_IN = "reveal_opt_in"
+    INVITE_CREATED = "invite_created"
+    INVITE_USED = "invite_used"
 
 
 class EventRecorder:
-    """Writes events with a timestamp from an injectable clock (tests control time)."""
+    """Writes events dated by the bot's clock, as a day in the bot's time zone."""
 
-    def __init__(
-        self, repo: EventsRepo, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    ) -> None:
+    def __init__(self, repo: EventsRepo, clock: Clock = utc_now, tz: tzinfo = UTC) -> None:
         self._repo = repo
         self._clock = clock
+        self._tz = tz
 
     async def __call__(
         self, kind: EventKind, user_key: str | None, /, **fields: FieldValue
@@ -45,4 +53,5 @@ class EventRecorder:
         for name, value in fields.items():
             if isinstance(value, str) and len(value) > MAX_FIELD_LENGTH:
                 raise ValueError(f"event field {name!r} is too long to be a fact: free text?")
-        await self._repo.add(kind.value, user_key, self._clock(), fields)
+        day = self._clock().astimezone(self._tz).date()
+        await self._repo.add(kind.value, user_key, day, fields)

@@ -23,6 +23,18 @@ class ChatTypeFilter(Filter):
         return message is not None and message.chat.type in self.chat_types
 
 
+class ChatIdFilter(Filter):
+    """Passes messages and button presses from one chat (the volunteers' group)."""
+
+    def __init__(self, chat_id: int) -> None:
+        self.chat_id = chat_id
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        if isinstance(event, Message):
+            return event.chat.id == self.chat_id
+        return event.message is not None and event.message.chat.id == self.chat_id
+
+
 class IsCommand(Filter):
     """Passes a text message that starts with a slash (any command, known or not)."""
 

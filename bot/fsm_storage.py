@@ -9,27 +9,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
+from bot.clock import Clock, utc_now
 from bot.db.database import Database
 from bot.identity import Identity
-
-
-def _today() -> str:
-    return datetime.now(UTC).date().isoformat()
 
 
 class SQLiteStorage(BaseStorage):
     """FSM state and data in the ``fsm_state`` table."""
 
-    def __init__(self, db: Database, identity: Identity) -> None:
+    def __init__(self, db: Database, identity: Identity, clock: Clock = utc_now) -> None:
         self._db = db
         self._identity = identity
+        self._clock = clock
+
+    def _today(self) -> str:
+        return self._clock().date().isoformat()
 
     def _row_key(self, key: StorageKey) -> str:
         # Every field, so that topics (thread_id), business chats and destinies never collide.
@@ -50,7 +50,7 @@ class SQLiteStorage(BaseStorage):
             "INSERT INTO fsm_state (key, state, updated_on) VALUES (?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
             " updated_on = excluded.updated_on",
-            (row_key, value, _today()),
+            (row_key, value, self._today()),
         )
         if value is None:
             await self._drop_if_empty(row_key)
@@ -74,7 +74,7 @@ class SQLiteStorage(BaseStorage):
             "INSERT INTO fsm_state (key, data, updated_on) VALUES (?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET data = excluded.data,"
             " updated_on = excluded.updated_on",
-            (row_key, sealed, _today()),
+            (row_key, sealed, self._today()),
         )
         if sealed is None:
             await self._drop_if_empty(row_key)

@@ -41,6 +41,10 @@ class Identity:
         """The only name a user has in the database: 64 hex characters."""
         return hmac.new(self._user_key, str(telegram_user_id).encode(), hashlib.sha256).hexdigest()
 
+    def key_check(self) -> str:
+        """A value that identifies the secret without revealing it, kept in the database."""
+        return hmac.new(self._storage_key, b"supolka/key-check/v1", hashlib.sha256).hexdigest()
+
     def storage_key(self, parts: str) -> str:
         """A keyed hash for FSM storage keys, which embed Telegram ids."""
         return hmac.new(self._storage_key, parts.encode(), hashlib.sha256).hexdigest()

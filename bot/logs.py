@@ -11,7 +11,9 @@ import logging
 import re
 import traceback
 
-_LONG_NUMBER = re.compile(r"(?<![\w.])-?\d{5,}(?![\w.])")
+_LONG_NUMBER = re.compile(r"(?<!\d)-?\d{5,}(?!\d)")
+#: A bot token inside a URL (``/bot123:ABC/``) would name the bot and let anyone drive it.
+_TOKEN = re.compile(r"bot\d+:[\w-]+")
 
 
 def safe_traceback(error: BaseException) -> str:
@@ -34,7 +36,7 @@ class RedactingFormatter(logging.Formatter):
             record.exc_info = exc_info
         if exc_info and exc_info[1] is not None:
             text = f"{text}\n{safe_traceback(exc_info[1])}"
-        return _LONG_NUMBER.sub("<n>", text)
+        return _LONG_NUMBER.sub("<n>", _TOKEN.sub("bot<token>", text))
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from aiogram.types import TelegramObject
 from aiogram.types import User as TelegramUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
+from bot.clock import utc_now
 from bot.config import Locale
 from bot.db.users import User, UsersRepo
 from bot.i18n import negotiate_locale
@@ -31,7 +32,7 @@ class UserLocaleMiddleware(I18nMiddleware):
         users: UsersRepo,
         identity: Identity,
         default_locale: Locale,
-        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        today: Callable[[], date] = lambda: utc_now().date(),
     ) -> None:
         super().__init__(i18n)
         self._users = users

@@ -23,6 +23,7 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import (
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -87,6 +88,9 @@ class RetryRequestMiddleware(BaseRequestMiddleware):
                     raise
                 self._stats.retried[name] += 1
                 await self._sleep(error.retry_after)
+            except TelegramEntityTooLarge as error:  # a network error subclass: retrying is futile
+                self._fail(name, error)
+                raise
             except (TelegramNetworkError, TelegramServerError) as error:
                 # A network error after sending may mean the message arrived: a rare duplicate
                 # is better than a silent loss.

@@ -12,6 +12,8 @@ from bot.config import LOCALES
 COMMANDS = (
     ("start", __("Main menu")),
     ("guide", __("Step-by-step guide")),
+    ("coworkers", __("Find coworkers")),
+    ("circle", __("Your circle of coworkers")),
     ("documents", __("Sample documents")),
     ("faq", __("Questions and answers")),
     ("language", __("Choose the language")),

@@ -116,7 +116,7 @@ async def test_ticks_are_saved_and_survive_a_restart(settings: Settings) -> None
         assert "Выканана: 1 з 8" in (screen.text or "")
         assert "✅ 2." in (screen.text or "")
         done = [e for e in await all_events(services) if e.kind == "checklist_item_done"]
-        assert [e.fields["step"] for e in done] == ["routes"]
+        assert [(e.fields, e.user_key is not None) for e in done] == [({"pack": "by"}, True)]
     finally:
         await services.close()
 

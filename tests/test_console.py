@@ -26,11 +26,11 @@ async def test_typing_and_pressing_buttons(services: Services) -> None:
     assert await console.handle("/start")
     greeting = "".join(output)
     assert "Hello! This is Supolka." in greeting
-    assert "[#5 🔒 What the bot stores]" in greeting
+    assert "[#6 🔒 What the bot stores]" in greeting
     assert "<b>" not in greeting, "HTML is rendered for the terminal"
 
     output.clear()
-    assert await console.handle("#6")  # 🌐 Language
+    assert await console.handle("#7")  # 🌐 Language
     assert "edited" in output[0]
     assert "[#1 Беларуская]" in output[0]
 
@@ -82,7 +82,7 @@ def test_make_run_without_a_token_starts_the_console(tmp_path: Path) -> None:
         [sys.executable, "-m", "bot", "run"],
         cwd=tmp_path,
         env=env,
-        input="/start\n#7\n/quit\n",
+        input="/start\n#8\n/quit\n",
         capture_output=True,
         text=True,
         timeout=60,
@@ -94,7 +94,7 @@ def test_make_run_without_a_token_starts_the_console(tmp_path: Path) -> None:
         "No SUPOLKA_BOT_TOKEN set: starting the console simulator instead of Telegram."
     )
     assert "Вітаем! Гэта Суполка." in out
-    assert "Як карыстацца Суполкай" in out  # button 7 opened the help
+    assert "Як карыстацца Суполкай" in out  # button 8 opened the help
     assert (tmp_path / "console.sqlite3").exists()
     assert not (tmp_path / "bot.sqlite3").exists(), "the console keeps its own database"
     assert result.stderr == ""

@@ -107,9 +107,11 @@ async def test_filling_in_the_chat(settings: Settings) -> None:
         first = await _start_filling(chat, user, "membership_application", "be")
         assert "Я задам 7 пытанняў" in first
         assert document.text("be").prompts[document.fields[0]] in first
-        for field in document.fields:
+        for index, field in enumerate(document.fields):
             if field == "department":
-                skip = DocCB(action=DocAction.SKIP, kind=document.id, lang="be").pack()
+                skip = DocCB(
+                    action=DocAction.SKIP, kind=document.id, lang="be", field=index
+                ).pack()
                 calls = await chat.feed(user.callback(skip, message_id=1))
             else:
                 calls = await chat.feed(user.text(typed[field]))
@@ -194,3 +196,54 @@ async def test_a_restart_while_filling_starts_the_form_again(settings: Settings)
         assert "Поле 1 из 7" in reply.text
     finally:
         await services.close()
+
+
+async def test_commands_while_filling_get_a_hint_not_a_field(chat: ChatHarness) -> None:
+    user = chat.user(language_code="en")
+    await _start_filling(chat, user, "employer_notice", "en")
+    for command in ("/guide", "/faq", "/documents", "/help"):
+        [reply] = await chat.feed(user.text(command))
+        assert "You are filling in a document" in reply.text, command
+    [prompt] = await chat.feed(user.text("Director Ivanov"))
+    assert "Field 2 of 7" in prompt.text, "the form is where it was"
+
+
+async def test_cancel_and_start_leave_the_form_and_forget_the_answers(
+    chat: ChatHarness, services: Services
+) -> None:
+    user = chat.user(language_code="en")
+    for leave in ("/cancel", "/start"):
+        await _start_filling(chat, user, "employer_notice", "en")
+        await chat.feed(user.text("Director Ivanov"))
+        assert len(services.drafts) == 1
+        await chat.feed(user.text(leave))
+        assert len(services.drafts) == 0, leave
+        [reply] = await chat.feed(user.text("how many founders do we need?"))
+        assert "This may answer your question:" in reply.text, "outside the form again"
+
+
+async def test_a_stale_leave_blank_button_skips_nothing(chat: ChatHarness) -> None:
+    user = chat.user(language_code="en")
+    await _start_filling(chat, user, "employer_notice", "en")
+    await chat.feed(user.text("Director Ivanov"))  # now at field 2 (index 1)
+    for stale in (
+        DocCB(action=DocAction.SKIP, kind="employer_notice", lang="en", field=0),
+        DocCB(action=DocAction.SKIP, kind="membership_application", lang="en", field=1),
+    ):
+        [answer] = await chat.feed(user.callback(stale.pack(), message_id=1))
+        assert isinstance(answer, methods.AnswerCallbackQuery)
+        assert answer.text == "This button has expired. Send /start for a fresh menu."
+    [prompt] = await chat.feed(user.text("OJSC Plant"))
+    assert "Field 3 of 7" in prompt.text
+
+
+async def test_the_form_leaves_no_conversation_row_behind(
+    chat: ChatHarness, services: Services
+) -> None:
+    user = chat.user(language_code="en")
+    await _start_filling(chat, user, "employer_notice", "en")
+    stop = DocCB(action=DocAction.CANCEL, kind="employer_notice", lang="en").pack()
+    await chat.feed(user.callback(stop, message_id=1))
+    row = await services.db.fetchone("SELECT COUNT(*) FROM fsm_state")
+    assert row is not None
+    assert row[0] == 0

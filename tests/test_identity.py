@@ -66,3 +66,14 @@ def test_secret_from_the_environment_wins_over_the_file(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, secret_key="k" * 40)
     assert load_secret(settings) == b"k" * 40
     assert not settings.key_file.exists()
+
+
+async def test_a_replaced_key_is_refused_at_start_up(tmp_path: Path) -> None:
+    from bot.app import Services
+
+    settings = make_settings(tmp_path)
+    services = await Services.open(settings)
+    await services.close()
+    settings.key_file.unlink()  # lost, and a new one would be created silently
+    with pytest.raises(KeyFileError, match="does not match the database"):
+        await Services.open(settings)

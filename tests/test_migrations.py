@@ -89,3 +89,25 @@ def test_migration_numbers_have_no_gaps(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(migrations_module, "MIGRATIONS_DIR", tmp_path)
     with pytest.raises(RuntimeError, match="without gaps"):
         latest_version()
+
+
+async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "future.sqlite3")
+    try:
+        await apply_migrations(db)
+        await db.execute(
+            "INSERT INTO schema_version (version, applied_on) VALUES (999, '2030-01-01')"
+        )
+        with pytest.raises(RuntimeError, match="newer than this code"):
+            await apply_migrations(db)
+    finally:
+        await db.close()
+
+
+async def test_the_database_file_is_private(tmp_path: Path) -> None:
+    import stat
+
+    db = await Database.open(tmp_path / "private" / "bot.sqlite3")
+    await db.close()
+    assert stat.S_IMODE((tmp_path / "private").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "private" / "bot.sqlite3").stat().st_mode) == 0o600

@@ -95,3 +95,20 @@ def test_the_formatter_masks_ids_and_drops_exception_messages() -> None:
     assert "1001234567" not in text
     assert WORDS[0] not in text
     assert "ValueError" in text
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        f"chat {USER_ID}.",
+        f"user_{USER_ID}",
+        f"id={USER_ID}",
+        "POST https://api.telegram.org/bot123456:AAH-secret_token/sendMessage",
+    ],
+)
+def test_the_formatter_masks_ids_wherever_they_stand(message: str) -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, message, None, None)
+    text = RedactingFormatter("%(message)s").format(record)
+    assert str(USER_ID) not in text
+    assert "secret_token" not in text
+    assert "123456" not in text

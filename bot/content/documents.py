@@ -110,6 +110,8 @@ def load_document(directory: Path) -> DocumentTemplate:
     if document_id != directory.name:
         raise manifest.fail("id", f"'{document_id}' differs from the folder '{directory.name}'")
     fields = tuple(manifest.data.get("fields") or ())
+    if not fields:
+        raise manifest.fail("fields", "a document needs at least one field to fill in")
     for field in fields:
         if not isinstance(field, str) or not _FIELD_ID.match(field):
             raise manifest.fail("fields", f"field id {field!r} must be a-z and _, 16 at most")

@@ -19,6 +19,7 @@ from bot import PROJECT_ROOT
 from bot.config import LOCALES
 from bot.content import ContentError
 from bot.content.guide import _Reader
+from bot.content.telegram_html import visible_length
 
 FAQ_DIR = PROJECT_ROOT / "data" / "faq"
 STEM_LENGTH = 5
@@ -38,7 +39,8 @@ _STOP_WORDS = {
 
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
-    return text.replace("’", "'").replace("ʼ", "'")
+    # ў after a vowel is у after a consonant: "ўзносы" and "узносы" are one word.
+    return text.replace("ў", "у").replace("’", "'").replace("ʼ", "'")
 
 
 #: English word endings dropped before cutting, so that fire, fires, fired and firing meet.
@@ -119,12 +121,23 @@ class FaqCatalog:
         return [entry for _, entry in scored[:limit]]
 
 
+#: An answer must leave room on its screen for the question and up to a few sources.
+MAX_ANSWER = 3000
+
+
+def _answer(reader: _Reader, raw: Mapping[str, object], where: str) -> str:
+    answer = reader.html(reader.string(raw, "answer", where), where)
+    if visible_length(answer) > MAX_ANSWER:
+        raise reader.fail(where, f"the answer is over {MAX_ANSWER} characters")
+    return answer
+
+
 def load_faq(path: Path, locale: str) -> FaqCatalog:
     reader = _Reader(path)
     data = reader.data
     topics_table = reader.table(data, "topics", "topics")
     topics = {
-        reader.ident(key, "topics"): reader.string(topics_table, key, "topics")
+        reader.ident(key, "topics"): reader.html(reader.string(topics_table, key, "topics"), key)
         for key in topics_table
     }
     entries = []
@@ -142,7 +155,7 @@ def load_faq(path: Path, locale: str) -> FaqCatalog:
                 id=entry_id,
                 topic=topic,
                 question=reader.html(reader.string(raw, "question", where), where),
-                answer=reader.html(reader.string(raw, "answer", where), where),
+                answer=_answer(reader, raw, where),
                 keywords=tuple(keywords),
                 sources=tuple(raw.get("sources") or ()),
             )

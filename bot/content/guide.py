@@ -90,6 +90,8 @@ class Pack:
     questions: tuple[Question, ...]
     steps: tuple[Step, ...]
     texts: Mapping[str, PackText]
+    #: Founders the law requires for the smallest organisation one can found (None: no rule).
+    founders: int | None = None
 
     def text_locale(self, locale: str) -> str:
         """The user's locale when the pack has it, else English, else the pack's first."""
@@ -190,7 +192,15 @@ def load_pack(directory: Path) -> Pack:
         questions=tuple(questions),
         steps=tuple(steps),
         texts=texts,
+        founders=_founders(manifest),
     )
+
+
+def _founders(manifest: _Reader) -> int | None:
+    value = manifest.data.get("founders")
+    if value is not None and (not isinstance(value, int) or value < 1):
+        raise manifest.fail("founders", "must be a positive whole number")
+    return value
 
 
 def _sources(manifest: _Reader) -> dict[str, Source]:
@@ -209,6 +219,8 @@ def _sources(manifest: _Reader) -> dict[str, Source]:
 
 
 def _questions(manifest: _Reader) -> list[Question]:
+    if not manifest.data.get("questions"):
+        raise manifest.fail("questions", "a pack needs at least one question for the checklist")
     questions = []
     for raw in manifest.data.get("questions") or []:
         question_id = manifest.ident(raw.get("id"), "question")
@@ -296,6 +308,15 @@ def _load_texts(
         questions=question_texts,
         source_titles=source_titles,
     )
+
+
+def all_source_ids(root: Path | None = None) -> set[str]:
+    """The source ids of every pack on disk, enabled or not (the FAQ may cite any of them)."""
+    ids = set()
+    for manifest in sorted((root or GUIDE_DIR).glob("*/pack.toml")):
+        reader = _Reader(manifest)
+        ids |= {str(source.get("id")) for source in reader.data.get("sources") or []}
+    return ids
 
 
 def load_packs(enabled: list[str], root: Path | None = None) -> dict[str, Pack]:

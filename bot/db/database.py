@@ -8,6 +8,8 @@ another update's open transaction and be rolled back with it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -58,8 +60,10 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        """Open (creating if needed) the database file in WAL mode."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (creating if needed) the database file in WAL mode, readable by its owner only."""
+        # Blocking, but once at start-up, before any update is served.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)  # noqa: ASYNC240
         connection = await aiosqlite.connect(path, isolation_level=None)
         connection.row_factory = aiosqlite.Row
         for pragma in (
@@ -81,11 +85,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[Transaction]:
         """Hold the connection for several statements that commit or roll back together."""
         async with self._lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: a task cancelled while BEGIN runs must still roll back.
+                await self._connection.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._connection)
             except BaseException:
-                await self._connection.execute("ROLLBACK")
+                # SQLite may have rolled back already (disk full, I/O error): keep the real error.
+                with contextlib.suppress(sqlite3.OperationalError):
+                    await self._connection.execute("ROLLBACK")
                 raise
             await self._connection.execute("COMMIT")
 

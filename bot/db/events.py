@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from bot.db.database import Database
@@ -17,7 +17,7 @@ class Event:
     id: int
     kind: str
     user_key: str | None
-    occurred_at: datetime
+    occurred_on: date
     fields: dict[str, Any]
 
 
@@ -28,26 +28,26 @@ class EventsRepo:
         self._db = db
 
     async def add(
-        self, kind: str, user_key: str | None, at: datetime, fields: dict[str, FieldValue]
+        self, kind: str, user_key: str | None, on: date, fields: dict[str, FieldValue]
     ) -> int:
         return await self._db.insert(
-            "INSERT INTO events (kind, user_key, occurred_at, fields) VALUES (?, ?, ?, ?)",
-            (kind, user_key, at.isoformat(timespec="seconds"), json.dumps(fields, sort_keys=True)),
+            "INSERT INTO events (kind, user_key, occurred_on, fields) VALUES (?, ?, ?, ?)",
+            (kind, user_key, on.isoformat(), json.dumps(fields, sort_keys=True)),
         )
 
-    async def between(self, start: datetime, end: datetime) -> list[Event]:
-        """Events with ``start <= occurred_at < end`` (both aware, UTC), oldest first."""
+    async def between(self, start: date, end: date) -> list[Event]:
+        """Events on days ``start <= day < end``, oldest first."""
         rows = await self._db.fetchall(
-            "SELECT id, kind, user_key, occurred_at, fields FROM events"
-            " WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, id",
-            (start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")),
+            "SELECT id, kind, user_key, occurred_on, fields FROM events"
+            " WHERE occurred_on >= ? AND occurred_on < ? ORDER BY occurred_on, id",
+            (start.isoformat(), end.isoformat()),
         )
         return [
             Event(
                 id=row[0],
                 kind=row[1],
                 user_key=row[2],
-                occurred_at=datetime.fromisoformat(row[3]),
+                occurred_on=date.fromisoformat(row[3]),
                 fields=json.loads(row[4]),
             )
             for row in rows

@@ -32,7 +32,7 @@ class Checklist:
 @dataclass(frozen=True)
 class Progress:
     pack: str
-    step: str
+    step: str | None  # None: a checklist was built, but no step read yet
     completed: bool
     checklist: Checklist | None
 
@@ -64,18 +64,17 @@ class GuideRepo:
     async def view_step(self, user_key: str, pack: str, step: str, today: date) -> bool:
         """Remember the step a user is on; returns True when this starts their progress."""
         async with self._db.transaction() as tx:
-            created = await tx.execute(
+            row = await tx.fetchone(
+                "SELECT step FROM guide_progress WHERE user_key = ? AND pack = ?",
+                (user_key, pack),
+            )
+            await tx.execute(
                 "INSERT INTO guide_progress (user_key, pack, step, updated_on)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (user_key, pack) DO NOTHING",
+                " VALUES (?, ?, ?, ?) ON CONFLICT (user_key, pack) DO UPDATE SET"
+                " step = excluded.step, updated_on = excluded.updated_on",
                 (user_key, pack, step, today.isoformat()),
             )
-            if not created:
-                await tx.execute(
-                    "UPDATE guide_progress SET step = ?, updated_on = ?"
-                    " WHERE user_key = ? AND pack = ?",
-                    (step, today.isoformat(), user_key, pack),
-                )
-        return bool(created)
+        return row is None or row[0] is None
 
     async def complete(self, user_key: str, pack: str, today: date) -> bool:
         """Mark the guide read to the end; returns True the first time only."""
@@ -87,16 +86,16 @@ class GuideRepo:
         return changed > 0
 
     async def save_checklist(
-        self, user_key: str, pack: str, checklist: Checklist | None, first_step: str, today: date
+        self, user_key: str, pack: str, checklist: Checklist | None, today: date
     ) -> None:
         sealed = None
         if checklist is not None:
             sealed = self._identity.seal(checklist.to_json(), self._context(user_key, pack))
         await self._db.execute(
-            "INSERT INTO guide_progress (user_key, pack, step, checklist, updated_on)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_key, pack) DO UPDATE SET"
+            "INSERT INTO guide_progress (user_key, pack, checklist, updated_on)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (user_key, pack) DO UPDATE SET"
             " checklist = excluded.checklist, updated_on = excluded.updated_on",
-            (user_key, pack, first_step, sealed, today.isoformat()),
+            (user_key, pack, sealed, today.isoformat()),
         )
 
     async def chosen_pack(self, user_key: str) -> str | None:

@@ -52,13 +52,19 @@ class UsersRepo:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE key = ?", (key,))
         return _user(row) if row else None
 
-    async def get_or_create(self, key: str, chat_ref: bytes, today: date) -> tuple[User, bool]:
-        """The user with this key, created if new; the flag says whether it was created."""
+    async def get_or_create(
+        self, key: str, chat_ref: bytes, today: date, locale: str | None = None
+    ) -> tuple[User, bool]:
+        """The user with this key, created if new; the flag says whether it was created.
+
+        ``locale`` is the language the user was first answered in: notifications sent later,
+        when no Telegram language comes with them, use it until /language changes it.
+        """
         async with self._db.transaction() as tx:
             created = await tx.execute(
-                "INSERT INTO users (key, chat_ref, created_on, last_seen_on) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (key) DO NOTHING",
-                (key, chat_ref, today.isoformat(), today.isoformat()),
+                "INSERT INTO users (key, chat_ref, locale, created_on, last_seen_on)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, chat_ref, locale, today.isoformat(), today.isoformat()),
             )
             if not created:
                 # A user who blocked and came back is reachable again, maybe in a new chat.
@@ -86,6 +92,17 @@ class UsersRepo:
             "UPDATE users SET is_active = 0 WHERE key = ? AND is_active = 1", (key,)
         )
         return changed > 0
+
+    async def reachable(self, keys: list[str]) -> dict[str, tuple[bytes, str | None]]:
+        """Sealed chat reference and locale of those of these users who can still be reached."""
+        if not keys:
+            return {}
+        marks = ", ".join("?" * len(keys))
+        rows = await self._db.fetchall(
+            f"SELECT key, chat_ref, locale FROM users WHERE is_active = 1 AND key IN ({marks})",
+            keys,
+        )
+        return {row["key"]: (bytes(row["chat_ref"]), row["locale"]) for row in rows}
 
     async def count(self) -> int:
         row = await self._db.fetchone("SELECT COUNT(*) FROM users")

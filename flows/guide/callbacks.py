@@ -50,11 +50,13 @@ class DocAction(StrEnum):
 
 
 class DocCB(CallbackData, prefix="doc1"):
-    """Documents: ``kind`` is a document id, ``lang`` the language of the file."""
+    """Documents: ``kind`` is a document id, ``lang`` the language of the file, ``field`` the
+    field a "Leave blank" button was shown for (a stale one must not skip another field)."""
 
     action: DocAction
     kind: str = ""
     lang: str = ""
+    field: int = -1
 
 
 class FaqAction(StrEnum):

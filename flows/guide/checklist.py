@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import Clock
 from bot.content.guide import Pack
 from bot.db.guide import Checklist, GuideRepo
 from bot.events import EventKind, EventRecorder
@@ -20,8 +18,8 @@ from flows.guide.context import current_pack
 from flows.guide.keyboards import checklist_intro_kb, checklist_kb, question_kb
 from flows.guide.screens import checklist_screen, question_screen
 from flows.screens import show_screen
+from flows.state import drop_data
 
-Clock = Callable[[], datetime]
 #: Answers collect in the (sealed) conversation data until the last question is answered.
 ANSWERS_KEY = "checklist_answers"
 
@@ -130,8 +128,8 @@ async def on_answer(
         )
         return
     checklist = Checklist(answers=answers, items=pack.checklist(answers))
-    await guide.save_checklist(user_key, pack.id, checklist, pack.steps[0].id, clock().date())
-    await state.update_data({ANSWERS_KEY: None})
+    await guide.save_checklist(user_key, pack.id, checklist, clock().date())
+    await drop_data(state, ANSWERS_KEY)
     await record_event(
         EventKind.CHECKLIST_BUILT, user_key, pack=pack.id, items=len(checklist.items)
     )
@@ -158,10 +156,9 @@ async def on_tick(
             checklist.done.remove(callback_data.item)
         else:
             checklist.done.append(callback_data.item)
-            await record_event(
-                EventKind.CHECKLIST_ITEM_DONE, user_key, pack=pack.id, step=callback_data.item
-            )
-        await guide.save_checklist(user_key, pack.id, checklist, pack.steps[0].id, clock().date())
+            # Which item was ticked would hint at the (sealed) answers: count it, nothing more.
+            await record_event(EventKind.CHECKLIST_ITEM_DONE, user_key, pack=pack.id)
+        await guide.save_checklist(user_key, pack.id, checklist, clock().date())
     await _show_checklist_or_intro(callback, pack, checklist, templates, i18n.current_locale)
 
 
@@ -177,7 +174,7 @@ async def on_reset(
 ) -> None:
     """Forget the answers and the ticks, and start the questions again."""
     pack = await current_pack(user_key, guide, packs)
-    await guide.save_checklist(user_key, pack.id, None, pack.steps[0].id, clock().date())
+    await guide.save_checklist(user_key, pack.id, None, clock().date())
     await state.update_data({ANSWERS_KEY: {}})
     locale = i18n.current_locale
     await show_screen(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import html
 import unicodedata
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -18,6 +20,7 @@ from flows.guide.callbacks import DocAction, DocCB
 from flows.guide.keyboards import document_kb, documents_kb, field_kb
 from flows.guide.states import DocumentSG
 from flows.screens import show_screen
+from flows.state import drop_data
 
 MAX_FIELD_LENGTH = 200
 
@@ -31,8 +34,23 @@ def create_router() -> Router:
     router.callback_query.register(on_fill, DocCB.filter(F.action == DocAction.FILL))
     router.callback_query.register(on_skip, DocCB.filter(F.action == DocAction.SKIP))
     router.callback_query.register(on_stop, DocCB.filter(F.action == DocAction.CANCEL))
-    router.message.register(on_field_text, StateFilter(DocumentSG.field))
     return router
+
+
+def create_form_router() -> Router:
+    """While a document is being filled in, every message is an answer, except /cancel and
+    /start, which leave the form. Included first, so no other flow takes the text."""
+    router = Router(name=f"{__name__}.form")
+    router.message.register(on_field_text, StateFilter(DocumentSG.field), ~LeavesAFlow())
+    return router
+
+
+class LeavesAFlow(Filter):
+    """Passes /cancel and /start: the commands that leave whatever the user is doing."""
+
+    async def __call__(self, message: Message) -> bool:
+        words = (message.text or "").split(maxsplit=1)
+        return bool(words) and words[0].split("@")[0] in ("/cancel", "/start")
 
 
 def field_problem(value: str) -> str | None:
@@ -48,17 +66,21 @@ def field_problem(value: str) -> str | None:
     return None
 
 
+FORM_KEYS = ("document", "lang", "field")
+
+
 def _list_text() -> str:
     return _("<b>Documents</b>\nSample documents to print. Choose one:")
 
 
 def _document_text(document: DocumentTemplate, lang: str) -> str:
     text = document.text(lang)
+    title, description = html.escape(text.title), html.escape(text.description)
     hint = _(
         "Get a blank form to fill in by hand, or type the details here first: "
         "they are used for this one file and are not stored."
     )
-    return f"<b>{text.title}</b>\n{text.description}\n\n{hint}"
+    return f"<b>{title}</b>\n{description}\n\n{hint}"
 
 
 async def cmd_documents(
@@ -100,11 +122,12 @@ async def _send(
     record_event: EventRecorder,
 ) -> None:
     text = document.text(lang)
-    data = document.render(lang, values)
+    # python-docx takes ~12 ms: off the event loop, so other users are not kept waiting.
+    data = await asyncio.to_thread(document.render, lang, values)
     await bot.send_document(
         chat_id,
         BufferedInputFile(data, filename=f"{text.filename}.docx"),
-        caption=f"<b>{text.title}</b>",
+        caption=f"<b>{html.escape(text.title)}</b>",
         protect_content=True,  # no forwarding or saving from the chat: it may carry a name
     )
     await record_event(
@@ -132,19 +155,20 @@ async def on_blank(
 
 
 async def _ask(
-    target: Message, document: DocumentTemplate, lang: str, index: int, note: str = ""
+    bot: Bot, chat_id: int, document: DocumentTemplate, lang: str, index: int, note: str = ""
 ) -> None:
     text = document.text(lang)
     field_id = document.fields[index]
     position = _("Field {number} of {total}").format(number=index + 1, total=len(document.fields))
-    prompt = f"{note}<i>{position}</i>\n<b>{text.prompts[field_id]}</b>"
-    await target.answer(prompt, reply_markup=field_kb(document, lang))
+    prompt = f"{note}<i>{position}</i>\n<b>{html.escape(text.prompts[field_id])}</b>"
+    await bot.send_message(chat_id, prompt, reply_markup=field_kb(document, lang, index))
 
 
 async def on_fill(
     callback: CallbackQuery,
     callback_data: DocCB,
     state: FSMContext,
+    bot: Bot,
     user_key: str,
     documents: dict[str, DocumentTemplate],
     drafts: DraftStore,
@@ -152,7 +176,7 @@ async def on_fill(
 ) -> None:
     """Ask the document's fields one by one; the answers stay in memory only."""
     document = documents.get(callback_data.kind)
-    if document is None or not isinstance(callback.message, Message):
+    if document is None or callback.message is None:
         await on_list(callback, documents, i18n)
         return
     lang = document.text_locale(callback_data.lang or i18n.current_locale)
@@ -165,7 +189,7 @@ async def on_fill(
         "I will ask {count} questions. Type each answer, or tap “Leave blank”.",
         count,
     ).format(count=count)
-    await _ask(callback.message, document, lang, 0, note=intro + "\n\n")
+    await _ask(bot, callback.message.chat.id, document, lang, 0, note=intro + "\n\n")
     await callback.answer()
 
 
@@ -184,11 +208,15 @@ async def _advance(
     document = documents.get(str(data.get("document")))
     draft = drafts.get(user_key)
     index = int(data.get("field", 0))
-    if document is None:
-        await state.clear()
+    if document is None or index >= len(document.fields):
+        # The content changed under a form in progress: start it again or give up cleanly.
+        await state.set_state(None)
+        await drop_data(state, *FORM_KEYS)
+        drafts.drop(user_key)
         await message.answer(_("This document is no longer available. Send /documents."))
         return
     lang = str(data.get("lang"))
+    chat_id = message.chat.id
     if draft is None or draft.document != document.id:
         # A restart (or 30 minutes of silence) forgot the answers: they were never stored.
         draft = drafts.start(user_key, document.id, lang)
@@ -197,19 +225,19 @@ async def _advance(
             note = _(
                 "Your earlier answers were not kept (they are never stored). Let's start again."
             )
-            await _ask(message, document, lang, 0, note=note + "\n\n")
+            await _ask(bot, chat_id, document, lang, 0, note=note + "\n\n")
             return
     if value is not None:
         drafts.put(user_key, document.fields[index], value.strip())
     if index + 1 < len(document.fields):
         await state.update_data({"field": index + 1})
-        await _ask(message, document, lang, index + 1)
+        await _ask(bot, chat_id, document, lang, index + 1)
         return
     values = dict(draft.values)
     drafts.drop(user_key)
     await state.set_state(None)
-    await state.update_data({"document": None, "lang": None, "field": None})
-    await _send(bot, message.chat.id, document, lang, values, user_key, record_event)
+    await drop_data(state, *FORM_KEYS)
+    await _send(bot, chat_id, document, lang, values, user_key, record_event)
 
 
 async def on_field_text(
@@ -226,7 +254,9 @@ async def on_field_text(
         await message.answer(_("Please type the answer as text, or tap “Leave blank”."))
         return
     if message.text.startswith("/"):
-        await message.answer(_("You are filling in a document. To stop, send /cancel."))
+        await message.answer(
+            _("You are filling in a document. Type the answer, or send /cancel to stop.")
+        )
         return
     problem = field_problem(message.text)
     if problem is not None:
@@ -237,6 +267,7 @@ async def on_field_text(
 
 async def on_skip(
     callback: CallbackQuery,
+    callback_data: DocCB,
     state: FSMContext,
     user_key: str,
     documents: dict[str, DocumentTemplate],
@@ -244,12 +275,17 @@ async def on_skip(
     record_event: EventRecorder,
     bot: Bot,
 ) -> None:
-    """Leave the current field blank (to be filled by hand)."""
-    await callback.answer()
-    if await state.get_state() != DocumentSG.field.state or not isinstance(
-        callback.message, Message
-    ):
+    """Leave the current field blank (to be filled by hand); a stale button does nothing."""
+    data = await state.get_data()
+    current = (
+        await state.get_state() == DocumentSG.field.state
+        and data.get("document") == callback_data.kind
+        and data.get("field") == callback_data.field
+    )
+    if not current or not isinstance(callback.message, Message):
+        await callback.answer(_("This button has expired. Send /start for a fresh menu."))
         return
+    await callback.answer()
     await _advance(callback.message, state, user_key, documents, drafts, record_event, bot, None)
 
 
@@ -266,5 +302,5 @@ async def on_stop(
     drafts.drop(user_key)
     if await state.get_state() == DocumentSG.field.state:
         await state.set_state(None)
-        await state.update_data({"document": None, "lang": None, "field": None})
+        await drop_data(state, *FORM_KEYS)
     await on_open(callback, callback_data, documents, i18n)

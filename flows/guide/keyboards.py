@@ -206,11 +206,11 @@ def document_kb(document: DocumentTemplate, lang: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def field_kb(document: DocumentTemplate, lang: str) -> InlineKeyboardMarkup:
+def field_kb(document: DocumentTemplate, lang: str, index: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("⏭ Leave blank"),
-        callback_data=DocCB(action=DocAction.SKIP, kind=document.id, lang=lang),
+        callback_data=DocCB(action=DocAction.SKIP, kind=document.id, lang=lang, field=index),
     )
     builder.button(
         text=_("✖️ Stop"), callback_data=DocCB(action=DocAction.CANCEL, kind=document.id, lang=lang)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
@@ -12,6 +9,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOption
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import Clock
 from bot.content.documents import DocumentTemplate
 from bot.content.guide import Pack, Step
 from bot.db.guide import GuideRepo
@@ -42,7 +40,6 @@ from flows.guide.screens import home_screen, step_screen
 from flows.onboarding.router import ensure_user
 from flows.screens import show_screen
 
-Clock = Callable[[], datetime]
 #: Sources are links: a preview of the first one would bury the step under a web page card.
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -83,7 +80,7 @@ async def _home(
 ) -> tuple[str, InlineKeyboardMarkup]:
     pack = await current_pack(user_key, guide, packs)
     progress = await guide.get(user_key, pack.id)
-    resume = pack.index(progress.step) if progress else None
+    resume = pack.index(progress.step) if progress and progress.step else None
     text = home_screen(templates, pack, locale, resume)
     return text, home_kb(pack, resume, several_packs=len(packs) > 1)
 
@@ -131,11 +128,12 @@ async def on_step(
     index = pack.index(callback_data.arg)
     if index is None:
         progress = await guide.get(user_key, pack.id)
-        index = (pack.index(progress.step) if progress else None) or 0
+        index = (pack.index(progress.step) if progress and progress.step else None) or 0
     step = pack.steps[index]
     if await guide.view_step(user_key, pack.id, step.id, clock().date()):
         await record_event(EventKind.GUIDE_STARTED, user_key, pack=pack.id)
-    await record_event(EventKind.GUIDE_STEP_VIEWED, user_key, pack=pack.id, step=step.id)
+    # Counted without the user key: which steps someone read says something about them.
+    await record_event(EventKind.GUIDE_STEP_VIEWED, None, pack=pack.id, step=step.id)
     locale = i18n.current_locale
     text = step_screen(templates, pack, locale, index)
     keyboard = step_kb(pack, index, step_links(step, documents, locale))

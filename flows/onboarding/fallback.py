@@ -10,7 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import HasText, IsCommand
+from bot.filters import IsCommand
 from flows.onboarding.keyboards import main_menu_kb
 
 
@@ -37,7 +37,7 @@ async def on_unknown_command(message: Message, state: FSMContext) -> None:
 
 async def on_unexpected_message(message: Message, state: FSMContext) -> None:
     """Text, stickers, photos, voice, files… that nothing expected."""
-    if await HasText()(message):
+    if message.text is not None:
         text = _("I understand buttons and commands. Please choose from the menu.")
     else:
         text = _(

@@ -17,6 +17,7 @@ from flows.guide.callbacks import (
     GuideAction,
     GuideCB,
 )
+from flows.match.callbacks import MatchAction, MatchCB
 from flows.onboarding.callbacks import LanguageCB, LanguageCode, MenuAction, MenuCB
 
 
@@ -24,6 +25,7 @@ def main_menu_kb() -> InlineKeyboardMarkup:
     """The main menu: only what works. Later flows add their entries here."""
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📘 Step-by-step guide"), callback_data=GuideCB(action=GuideAction.HOME))
+    builder.button(text=_("👥 Find coworkers"), callback_data=MatchCB(action=MatchAction.START))
     builder.button(
         text=_("✅ My checklist"), callback_data=ChecklistCB(action=ChecklistAction.OPEN)
     )
@@ -36,7 +38,7 @@ def main_menu_kb() -> InlineKeyboardMarkup:
     )
     builder.button(text=_("🌐 Language"), callback_data=MenuCB(action=MenuAction.LANGUAGE))
     builder.button(text=_("ℹ️ Help"), callback_data=MenuCB(action=MenuAction.HELP))
-    builder.adjust(1, 2, 1, 1, 2)
+    builder.adjust(1, 1, 2, 1, 1, 2)
     return builder.as_markup()
 
 

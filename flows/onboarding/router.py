@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
@@ -14,7 +12,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import Clock
 from bot.db.users import User, UsersRepo
+from bot.drafts import DraftStore
 from bot.events import EventKind, EventRecorder
 from bot.i18n import LANGUAGE_NAMES
 from bot.identity import Identity
@@ -25,8 +25,6 @@ from flows.onboarding.keyboards import back_to_menu_kb, language_kb, main_menu_k
 from flows.screens import show_screen
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 
 def create_router() -> Router:
@@ -51,7 +49,7 @@ async def ensure_user(
 ) -> tuple[User, bool]:
     """The stored user, registered on first contact (the one place a user row is created)."""
     user, created = await users.get_or_create(
-        user_key, identity.seal_chat(chat_id, user_key), clock().date()
+        user_key, identity.seal_chat(chat_id, user_key), clock().date(), i18n.current_locale
     )
     if created:
         await record_event(EventKind.USER_STARTED, user_key, locale=i18n.current_locale)
@@ -68,9 +66,11 @@ async def cmd_start(
     i18n: I18n,
     templates: Templates,
     clock: Clock,
+    drafts: DraftStore,
 ) -> None:
     """Greet, say what the bot does and stores, show the main menu; leaves any flow."""
     await state.clear()
+    drafts.drop(user_key)  # a document being filled in is forgotten with the flow
     _user, created = await ensure_user(
         message.chat.id, user_key, users, identity, record_event, i18n, clock
     )
@@ -96,9 +96,12 @@ async def cmd_language(message: Message, templates: Templates) -> None:
     )
 
 
-async def cmd_cancel(message: Message, state: FSMContext, templates: Templates) -> None:
+async def cmd_cancel(
+    message: Message, state: FSMContext, templates: Templates, drafts: DraftStore, user_key: str
+) -> None:
     """Leave whatever flow the user is in and show the menu."""
-    if await state.get_state() is None:
+    drafts.drop(user_key)
+    if await state.get_state() is None and not await state.get_data():
         note = _("There is nothing to cancel.")
     else:
         await state.clear()

@@ -4,7 +4,7 @@
 CREATE TABLE guide_progress (
     user_key   TEXT NOT NULL,
     pack       TEXT NOT NULL,
-    step       TEXT NOT NULL,              -- the last step viewed
+    step       TEXT,                       -- the last step viewed; NULL before the first
     completed  INTEGER NOT NULL DEFAULT 0, -- reached the end once
     checklist  BLOB,                       -- sealed JSON: {"answers", "items", "done"}
     updated_on TEXT NOT NULL,              -- YYYY-MM-DD

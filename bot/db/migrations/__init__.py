@@ -51,6 +51,11 @@ async def apply_migrations(db: Database, up_to: int | None = None) -> list[int]:
         " version INTEGER PRIMARY KEY, applied_on TEXT NOT NULL)"
     )
     done = await current_version(db)
+    if done > latest_version():
+        raise RuntimeError(
+            f"the database is at schema version {done}, newer than this code "
+            f"({latest_version()}): run the newer version of the bot, or restore a backup"
+        )
     applied = []
     for number, path in _migrations():
         if number <= done or (up_to is not None and number > up_to):

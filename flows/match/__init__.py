@@ -1,0 +1,1 @@
+"""Finding coworkers: the enterprise, consent, anonymous circles, mutual reveal, invite links."""

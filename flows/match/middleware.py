@@ -1,0 +1,37 @@
+"""Builds the :class:`~flows.match.circles.Circles` coordinator for each update of this flow."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+
+from bot.clock import Clock
+from flows.match.circles import Circles
+
+
+class CirclesMiddleware(BaseMiddleware):
+    """Gives handlers ``circle_ops`` built from the singletons, with today's date."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        clock: Clock = data["clock"]
+        data["circle_ops"] = Circles(
+            bot=data["bot"],
+            settings=data["settings"],
+            i18n=data["i18n"],
+            identity=data["identity"],
+            users=data["users"],
+            enterprises=data["enterprises"],
+            circles=data["circles"],
+            limiter=data["limiter"],
+            record_event=data["record_event"],
+            today=clock().date(),
+        )
+        return await handler(event, data)
