@@ -75,6 +75,7 @@ class Services:
     limiter: OutgoingLimiter = field(default_factory=OutgoingLimiter)  # rebuilt in open()
     delivery: DeliveryStats = field(default_factory=DeliveryStats)
     drafts: DraftStore = field(default_factory=DraftStore)
+    circle_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     clock: Clock = utc_now
     #: How outgoing calls wait before a retry (tests pass a fake that only advances a clock).
     sleep: Sleep = asyncio.sleep
@@ -157,6 +158,7 @@ class Services:
             "limiter": self.limiter,
             "delivery": self.delivery,
             "drafts": self.drafts,
+            "circle_locks": self.circle_locks,
             "clock": self.clock,
         }
 

@@ -134,6 +134,14 @@ class EnterpriseIndex:
             self._keys_akanye.append(akanye(key))
             self._owners.append(enterprise_id)
 
+    def reassign(self, old_id: int, new_id: int) -> None:
+        """Every alias of ``old_id`` now names ``new_id`` (a pending name merged into it)."""
+        for table in (self._exact, self._exact_akanye):
+            for key, owner in table.items():
+                if owner == old_id:
+                    table[key] = new_id
+        self._owners = [new_id if owner == old_id else owner for owner in self._owners]
+
     def add_place(self, name: str) -> None:
         """A city name: people add it to the enterprise's name ("Нафтан Новополоцк")."""
         for word in skeleton(name).split():

@@ -36,6 +36,14 @@ CONTENT_SAMPLES: dict[str, dict[str, Any]] = {
         }
     },
     "document": {"document": {"file_id": "d1", "file_unique_id": "d1", "file_name": "scan.pdf"}},
+    "image_document": {
+        "document": {
+            "file_id": "d2",
+            "file_unique_id": "d2",
+            "file_name": "IMG_0042.jpg",
+            "mime_type": "image/jpeg",
+        }
+    },
     "location": {"location": {"latitude": 53.9, "longitude": 27.56}},
     "contact": {"contact": {"phone_number": "+375000000000", "first_name": "Contact"}},
 }

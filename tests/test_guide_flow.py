@@ -148,6 +148,8 @@ async def test_steps_link_the_checklist_and_the_faq(chat: ChatHarness) -> None:
     assert "check1:open::" in [d for _, d in buttons(routes)]
     [last] = edits(await chat.feed(user.callback(step("help"), message_id=message_id)))
     assert "faq1:topics:" in [d for _, d in buttons(last)]
+    [coworkers] = edits(await chat.feed(user.callback(step("coworkers"), message_id=message_id)))
+    assert "match1:start:0" in [d for _, d in buttons(coworkers)]
 
 
 async def test_switching_packs(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from bot.app import Services
 from bot.config import Settings
 from bot.local_api import QueuedError
 from bot.updates import UpdateFactory
-from flows.match.callbacks import CircleAction, CircleCB
+from flows.match.callbacks import CircleAction, CircleCB, MatchAction, MatchCB
 from tests.conftest import ChatHarness, all_events, buttons, make_settings
 
 VOLUNTEERS = -100_999_000
@@ -135,8 +135,11 @@ async def test_circle_mode_relays_under_a_pseudonym(chat: ChatHarness) -> None:
         [copy] = sent_to(calls, member)
         assert copy.text == "<b>Member 1</b>\nMeeting at the gate &lt;3 tomorrow"
         assert copy.protect_content is True
-    assert sent_to(calls, FIRST) == [], "not echoed to the sender"
+    [receipt] = sent_to(calls, FIRST)
+    assert isinstance(receipt, methods.SetMessageReaction), "the sender gets a quiet 👌 only"
     for call in calls:
+        if getattr(call, "chat_id", None) == FIRST:
+            continue  # the sender's own chat
         dumped = str(call.model_dump())
         assert str(FIRST) not in dumped and "Alesia" not in dumped
     [event] = [e for e in await all_events(chat.services) if e.kind == "circle_message"]
@@ -328,7 +331,129 @@ async def test_fan_out_survives_429_and_drops_members_who_blocked_the_bot(
     texts = [c.text for c in calls if isinstance(c, methods.SendMessage)]
     assert "<b>Member 1</b>\none" in texts
     assert 3 in fake_sleeps, "the 429's retry_after was honoured"
-    notes = [t for t in texts if "can no longer be reached" in t]
+    notes = [t for t in texts if "No longer reachable, so no longer in the circle" in t]
     assert notes, "the others hear that an unreachable member left"
     members = await chat.services.circles.members(1)
     assert len(members) == 2
+
+
+async def test_an_invite_link_admits_one_person(chat: ChatHarness) -> None:
+    first, _, _ = await _circle_of_three(chat)
+    payload = _invite_token(
+        await chat.feed(first.callback(CircleCB(action=CircleAction.INVITE).pack(), message_id=1))
+    )
+    newcomer, another = chat.user(FOURTH), chat.user(FOURTH + 1)
+    [offer_1] = await chat.feed(newcomer.text(f"/start {payload}"))
+    [offer_2] = await chat.feed(another.text(f"/start {payload}"))  # both opened it in time
+    await chat.feed(newcomer.callback(data_of(offer_1, "join"), message_id=1))
+    [refusal] = await chat.feed(another.callback(data_of(offer_2, "join"), message_id=1))
+    assert isinstance(refusal, methods.AnswerCallbackQuery)
+    assert "no longer valid" in (refusal.text or "")
+    [reply] = await chat.feed(chat.user(FOURTH + 2).text(f"/start {payload}"))
+    assert "already been used" in reply.text
+    assert len(await chat.services.circles.members(1)) == 4
+
+
+async def test_links_of_a_removed_member_stop_working(chat: ChatHarness) -> None:
+    _, second, _ = await _circle_of_three(chat)
+    payload = _invite_token(
+        await chat.feed(second.callback(CircleCB(action=CircleAction.INVITE).pack(), message_id=1))
+    )
+    volunteer = chat.user(800_000_001)
+    await chat.feed(
+        volunteer.text("/circle_remove 1 2", chat_id=VOLUNTEERS, chat_type="supergroup")
+    )
+    [reply] = await chat.feed(chat.user(FOURTH).text(f"/start {payload}"))
+    assert "revoked" in reply.text or "not valid" in reply.text
+    removed = [e for e in await all_events(chat.services) if e.kind == "circle_left"]
+    assert [e.fields["reason"] for e in removed] == ["removed"]
+
+
+async def test_one_circle_per_person(chat: ChatHarness) -> None:
+    await _circle_of_three(chat)
+    others = [chat.user(i) for i in (FOURTH, FOURTH + 1, FOURTH + 2)]
+    for user in others:
+        await join(chat, user, "Беларуськалий")
+    payload = _invite_token(
+        await chat.feed(
+            others[0].callback(CircleCB(action=CircleAction.INVITE).pack(), message_id=1)
+        )
+    )
+    first = chat.user(FIRST, language_code="en")
+    [offer] = await chat.feed(first.text(f"/start {payload}"))
+    calls = await chat.feed(first.callback(data_of(offer, "join"), message_id=1))
+    [screen] = [c for c in calls if isinstance(c, methods.EditMessageText)]
+    assert "already in the circle of another enterprise" in (screen.text or "")
+    member = await chat.services.circles.membership(chat.services.identity.user_key(FIRST))
+    assert member is not None and member.circle_id == 1
+    [reply] = await chat.feed(chat.user(FOURTH + 3).text(f"/start {payload}"))
+    assert "already been used" not in reply.text, "a refused join does not use up the link"
+
+
+@pytest.mark.parametrize("action", [MatchAction.PICK, MatchAction.AGREE])
+async def test_forged_enterprise_buttons_show_and_register_nothing(
+    chat: ChatHarness, action: MatchAction
+) -> None:
+    user = chat.user(FIRST, language_code="en")
+    await chat.feed(user.text("/start"))
+    forged = MatchCB(action=action, enterprise=7).pack()
+    [answer] = await chat.feed(user.callback(forged, message_id=1))
+    assert isinstance(answer, methods.AnswerCallbackQuery)
+    assert answer.text == "This button has expired. Send /start for a fresh menu."
+    assert (
+        await chat.services.enterprises.interest_of(chat.services.identity.user_key(FIRST)) is None
+    )
+
+
+async def test_cancel_after_the_city_saves_nothing(chat: ChatHarness) -> None:
+    user = chat.user(FIRST, language_code="en")
+    await name_enterprise(chat, user, "Zxqwv Ptkrlm Works")
+    [consent] = await chat.feed(user.text("Baranovichi"))
+    await chat.feed(user.callback(data_of(consent, "cancel"), message_id=1))
+    assert await chat.services.enterprises.pending() == []
+    kinds = [e.kind for e in await all_events(chat.services)]
+    assert "enterprise_pending" not in kinds
+
+
+async def test_commands_are_not_taken_for_names(chat: ChatHarness) -> None:
+    user = chat.user(FIRST, language_code="en")
+    await chat.feed(user.text("/coworkers"))
+    [reply] = await chat.feed(user.text("/help"))
+    assert "How to use Supolka" in reply.text
+
+
+async def test_pictures_sent_as_files_are_refused(chat: ChatHarness) -> None:
+    first, _, _ = await _circle_of_three(chat)
+    await _relay_on(chat, first)
+    [reply] = await chat.feed(first.content("image_document"))
+    assert "send pictures as photos" in reply.text
+
+
+async def test_agreeing_twice_tells_the_others_once(chat: ChatHarness) -> None:
+    await join(chat, chat.user(FIRST, language_code="en"))
+    second = chat.user(SECOND, language_code="en")
+    [question] = await name_enterprise(chat, second, "Нафтан")
+    calls = await chat.feed(second.callback(data_of(question, "pick"), message_id=1))
+    [consent] = [c for c in calls if isinstance(c, methods.EditMessageText)]
+    agree = data_of(consent, "agree")
+    first_time = await chat.feed(second.callback(agree, message_id=1))
+    assert len(sent_to(first_time, FIRST)) == 1
+    again = await chat.feed(second.callback(agree, message_id=1))
+    assert sent_to(again, FIRST) == []
+
+
+async def test_two_coworkers_agreeing_at_once_open_one_circle(chat: ChatHarness) -> None:
+    import asyncio
+
+    await join(chat, chat.user(FIRST, language_code="en"))
+    second, third = chat.user(SECOND), chat.user(THIRD)
+    pending = []
+    for user in (second, third):
+        [question] = await name_enterprise(chat, user, "Нафтан")
+        calls = await chat.feed(user.callback(data_of(question, "pick"), message_id=1))
+        [consent] = [c for c in calls if isinstance(c, methods.EditMessageText)]
+        pending.append(user.callback(data_of(consent, "agree"), message_id=1))
+    await asyncio.gather(*(chat.feed(update) for update in pending))
+    assert len(await chat.services.circles.summaries()) == 1
+    assert len(await chat.services.circles.members(1)) == 3
+    assert not [c for c in chat.api.calls if "went wrong" in str(getattr(c, "text", ""))]

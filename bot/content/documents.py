@@ -94,7 +94,8 @@ def _add_block(document: object, block: Block, text: str) -> None:
     elif block.style == "right":
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     elif block.style == "paragraph":
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        # Left, not justified: justification stretches the spaces around the blank lines.
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
     elif block.style == "note":
         run.italic = True
         run.font.size = Pt(10)

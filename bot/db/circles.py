@@ -39,6 +39,7 @@ class Invite:
     created_by: str
     expires_on: date
     revoked: bool
+    used: bool
 
 
 _MEMBER = "circle_id, user_key, pseudonym, relay_on, reveal, status"
@@ -171,12 +172,25 @@ class CirclesRepo:
         )
 
     async def set_status(self, circle_id: int, user_key: str, status: str) -> None:
-        """'left' (by choice or unreachable) or 'removed' (by a volunteer: no way back)."""
-        await self._db.execute(
-            "UPDATE circle_members SET status = ?, relay_on = 0, reveal = 0"
-            " WHERE circle_id = ? AND user_key = ?",
-            (status, circle_id, user_key),
-        )
+        """'left' (by choice or unreachable) or 'removed' (by a volunteer: no way back).
+
+        Either way the member's invite links stop working: a removed informer must not bring
+        new accounts in through links made before.
+        """
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE circle_members SET status = ?, relay_on = 0, reveal = 0"
+                " WHERE circle_id = ? AND user_key = ?",
+                (status, circle_id, user_key),
+            )
+            await tx.execute(
+                "UPDATE invites SET revoked = 1 WHERE circle_id = ? AND created_by = ?",
+                (circle_id, user_key),
+            )
+
+    async def close_invites(self, circle_id: int) -> None:
+        """No more links into this circle (it was merged away)."""
+        await self._db.execute("UPDATE invites SET revoked = 1 WHERE circle_id = ?", (circle_id,))
 
     async def touch(self, circle_id: int, today: date) -> None:
         await self._db.execute(
@@ -212,7 +226,8 @@ class CirclesRepo:
 
     async def invite(self, token_hash: str) -> Invite | None:
         row = await self._db.fetchone(
-            "SELECT circle_id, created_by, expires_on, revoked FROM invites WHERE token_hash = ?",
+            "SELECT circle_id, created_by, expires_on, revoked, uses FROM invites"
+            " WHERE token_hash = ?",
             (token_hash,),
         )
         if row is None:
@@ -222,12 +237,21 @@ class CirclesRepo:
             created_by=row["created_by"],
             expires_on=date.fromisoformat(row["expires_on"]),
             revoked=bool(row["revoked"]),
+            used=row["uses"] > 0,
         )
 
-    async def count_invite_use(self, token_hash: str) -> None:
-        await self._db.execute(
-            "UPDATE invites SET uses = uses + 1 WHERE token_hash = ?", (token_hash,)
+    async def claim_invite(self, token_hash: str, today: date) -> bool:
+        """Use up a link, once: True for the one caller who got it while it was still valid."""
+        changed = await self._db.execute(
+            "UPDATE invites SET uses = uses + 1 WHERE token_hash = ? AND uses = 0"
+            " AND revoked = 0 AND expires_on >= ?",
+            (token_hash, today.isoformat()),
         )
+        return changed > 0
+
+    async def unclaim_invite(self, token_hash: str) -> None:
+        """Give a link back when the join it was claimed for did not happen."""
+        await self._db.execute("UPDATE invites SET uses = 0 WHERE token_hash = ?", (token_hash,))
 
     async def revoke_invites(self, circle_id: int, created_by: str) -> int:
         """Revoke every link this member made for this circle; returns how many."""

@@ -37,6 +37,7 @@ from flows.guide.keyboards import (
     step_kb,
 )
 from flows.guide.screens import home_screen, step_screen
+from flows.match.callbacks import MatchAction, MatchCB
 from flows.onboarding.router import ensure_user
 from flows.screens import show_screen
 
@@ -57,8 +58,9 @@ def step_links(
         "checklist": (_("✅ My checklist"), ChecklistCB(action=ChecklistAction.OPEN)),
         "documents": (_("📄 All documents"), DocCB(action=DocAction.LIST)),
         "faq": (_("❓ Questions and answers"), FaqCB(action=FaqAction.TOPICS)),
+        "match": (_("👥 Find coworkers"), MatchCB(action=MatchAction.START)),
     }
-    # "match" and "handoff" join this table when those flows exist.
+    # "handoff" joins this table when the hand-off to volunteers exists.
     links += [available[target] for target in step.links if target in available]
     return links
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import secrets
@@ -9,8 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, Filter
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReactionTypeEmoji
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -19,7 +21,7 @@ from bot.content.guide import Pack
 from bot.db.circles import CirclesRepo, Member
 from bot.db.enterprises import EnterprisesRepo
 from bot.events import EventKind
-from bot.fanout import fan_out
+from bot.fanout import Delivery, fan_out
 from flows.match.callbacks import CircleAction, CircleCB, MatchAction, MatchCB
 from flows.match.circles import Circles, pseudonym
 from flows.onboarding.callbacks import MenuAction, MenuCB
@@ -242,8 +244,9 @@ async def on_reveal(
             links = ", ".join(contact_link(r.chat_id, r.member) for r in others)
             await callback.message.answer(
                 _(
-                    "These members share their contacts with you: {links}. "
-                    "Tap a name to open the profile."
+                    "These members share their contacts with you: {links}. Tap a name to "
+                    "open the profile. If it does not open, that person hides their account "
+                    "in forwarded messages: ask them in the circle for their @username."
                 ).format(links=links),
                 protect_content=True,
             )
@@ -255,6 +258,11 @@ async def on_reveal(
                 )
             )
         mine = contact_link(me, member)
+        # The username, if any, is read now from Telegram and sent on: never stored. Profile
+        # links do not open for people who hide themselves in forwarded messages.
+        username = callback.from_user.username
+        if username:
+            mine = f"{mine} (@{html.escape(username)})"
         await circle_ops.announce(
             others,
             lambda: _("{link} now shares their contact with you, as you do with them.").format(
@@ -343,37 +351,50 @@ async def on_circle_message(
             )
         )
         return
+    mime = message.document.mime_type if message.document else None
+    if mime and mime.startswith("image/"):
+        # A picture sent as a file keeps its hidden data (the place it was taken, the camera);
+        # Telegram strips that from photos.
+        await message.answer(
+            _(
+                "Please send pictures as photos, not as files: a file keeps hidden details "
+                "such as where it was taken, which could identify you."
+            )
+        )
+        return
     recipients = await circle_ops.recipients(member.circle_id, exclude=member.user_key)
-
-    def header() -> str:
-        return f"<b>{html.escape(pseudonym(member.pseudonym))}</b>"
-
     headers: dict[int, str] = {}
     for recipient in recipients:
         with circle_ops.i18n.use_locale(recipient.locale):
-            headers[recipient.chat_id] = header()
-
-    async def relay(chat_id: int) -> None:
-        if kind == "text":
-            body = html.escape(message.text or "")
-            if len(body) + len(headers[chat_id]) + 1 <= TEXT_LIMIT:
-                await bot.send_message(
-                    chat_id, f"{headers[chat_id]}\n{body}", protect_content=True
-                )
-                return
-            await bot.send_message(chat_id, headers[chat_id], protect_content=True)
-            await message.copy_to(chat_id, protect_content=True)
-            return
-        caption = headers[chat_id]
-        if message.caption:
-            caption = f"{caption}\n{html.escape(message.caption)}"
-        if len(caption) > CAPTION_LIMIT:
-            await bot.send_message(chat_id, headers[chat_id], protect_content=True)
-            await message.copy_to(chat_id, protect_content=True)
-            return
-        await message.copy_to(chat_id, caption=caption, protect_content=True)
-
-    delivery = await fan_out(circle_ops.limiter, [r.chat_id for r in recipients], relay)
+            headers[recipient.chat_id] = f"<b>{html.escape(pseudonym(member.pseudonym))}</b>"
+    chats = [r.chat_id for r in recipients]
+    longest = max((len(h) for h in headers.values()), default=0)
+    if kind == "text":
+        body = html.escape(message.text or "")
+        if len(body) + longest + 1 <= TEXT_LIMIT:
+            delivery = await fan_out(
+                circle_ops.limiter,
+                chats,
+                lambda chat: bot.send_message(
+                    chat, f"{headers[chat]}\n{body}", protect_content=True
+                ),
+            )
+        else:
+            delivery = await _header_then_copy(message, bot, circle_ops, chats, headers)
+    else:
+        caption = html.escape(message.caption or "")
+        if len(caption) + longest + 1 <= CAPTION_LIMIT:
+            delivery = await fan_out(
+                circle_ops.limiter,
+                chats,
+                lambda chat: message.copy_to(
+                    chat,
+                    caption=f"{headers[chat]}\n{caption}" if caption else headers[chat],
+                    protect_content=True,
+                ),
+            )
+        else:
+            delivery = await _header_then_copy(message, bot, circle_ops, chats, headers)
     await circle_ops.drop_unreachable(recipients, delivery)
     await circle_ops.circles.touch(member.circle_id, circle_ops.today)
     await circle_ops.record_event(
@@ -383,9 +404,34 @@ async def on_circle_message(
         await message.answer(
             _("Nobody else is in the circle right now: your message was not sent.")
         )
-    elif delivery.failed:
+        return
+    if delivery.failed:
         await message.answer(
             _("Your message reached {sent} of {total} members.").format(
                 sent=len(delivery.sent), total=len(recipients)
             )
         )
+        return
+    # A quiet sign that it went to the circle: circle mode must never be forgotten about.
+    with contextlib.suppress(TelegramAPIError):
+        await message.react([ReactionTypeEmoji(emoji="👌")])
+
+
+async def _header_then_copy(
+    message: Message, bot: Bot, circle_ops: Circles, chats: list[int], headers: dict[int, str]
+) -> Delivery:
+    """Too long to carry the pseudonym inside: the pseudonym, then the message, each paced."""
+    first = await fan_out(
+        circle_ops.limiter,
+        chats,
+        lambda chat: bot.send_message(chat, headers[chat], protect_content=True),
+    )
+    reached = [chat for chat in chats if chat in first.sent]
+    second = await fan_out(
+        circle_ops.limiter, reached, lambda chat: message.copy_to(chat, protect_content=True)
+    )
+    return Delivery(
+        sent=second.sent,
+        blocked=first.blocked + second.blocked,
+        failed=first.failed + second.failed,
+    )

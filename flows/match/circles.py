@@ -3,6 +3,7 @@ joining and leaving it, and telling the other members, each in their own languag
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -26,15 +27,6 @@ def pseudonym(number: int) -> str:
     return _("Member {number}").format(number=number)
 
 
-def _unreachable_note(number: int, size: int) -> Callable[[], str]:
-    def text() -> str:
-        return _(
-            "{member} can no longer be reached and has left the circle. Members now: {size}."
-        ).format(member=pseudonym(number), size=size)
-
-    return text
-
-
 @dataclass(frozen=True)
 class Recipient:
     member: Member
@@ -47,6 +39,7 @@ class Outcome(StrEnum):
     OPENED = "opened"  # this user's consent opened the circle
     JOINED = "joined"  # the circle existed; the user is in it now
     REMOVED = "removed"  # a volunteer removed this user from the circle: no way back
+    ELSEWHERE = "elsewhere"  # already in the circle of another enterprise
 
 
 @dataclass(frozen=True)
@@ -54,6 +47,16 @@ class JoinResult:
     outcome: Outcome
     count: int  # interested so far (WAITING) or members (otherwise)
     member: Member | None = None
+
+
+def _members_left_note(numbers: list[int], size: int) -> Callable[[], str]:
+    def text() -> str:
+        names = ", ".join(pseudonym(number) for number in numbers)
+        return _(
+            "No longer reachable, so no longer in the circle: {members}. Members now: {size}."
+        ).format(members=names, size=size)
+
+    return text
 
 
 @dataclass
@@ -70,9 +73,14 @@ class Circles:
     limiter: OutgoingLimiter
     record_event: EventRecorder
     today: date
+    #: One lock per enterprise: two coworkers agreeing at once must not both open its circle.
+    locks: dict[int, asyncio.Lock]
 
     async def recipients(self, circle_id: int, exclude: str | None = None) -> list[Recipient]:
         members = [m for m in await self.circles.members(circle_id) if m.user_key != exclude]
+        return await self._reachable(members)
+
+    async def _reachable(self, members: list[Member]) -> list[Recipient]:
         reachable = await self.users.reachable([m.user_key for m in members])
         found = []
         for member in members:
@@ -84,8 +92,11 @@ class Circles:
                 found.append(Recipient(member, chat_id, locale or self.settings.default_locale))
         return found
 
-    async def announce(self, recipients: list[Recipient], text: Callable[[], str]) -> Delivery:
-        """Send each recipient ``text()`` rendered in their language; drop the unreachable."""
+    async def announce(
+        self, recipients: list[Recipient], text: Callable[[], str], drop: bool = True
+    ) -> Delivery:
+        """Send each recipient ``text()`` in their language; members who blocked the bot are
+        dropped from their circle (``drop``) with one note to the others."""
         texts = {}
         for recipient in recipients:
             with self.i18n.use_locale(recipient.locale):
@@ -95,41 +106,59 @@ class Circles:
             [r.chat_id for r in recipients],
             lambda chat_id: self.bot.send_message(chat_id, texts[chat_id], protect_content=True),
         )
-        await self.drop_unreachable(recipients, delivery)
+        if drop:
+            await self.drop_unreachable(recipients, delivery)
         return delivery
 
     async def drop_unreachable(self, recipients: list[Recipient], delivery: Delivery) -> None:
-        """Members who blocked the bot leave their circle; the others are told."""
-        gone = [r for r in recipients if r.chat_id in delivery.blocked]
-        for recipient in gone:
-            member = recipient.member
+        """Members who blocked the bot leave their circle; the others get one note for all."""
+        gone = [r.member for r in recipients if r.chat_id in delivery.blocked]
+        if not gone:
+            return
+        for member in gone:
             await self.circles.set_status(member.circle_id, member.user_key, "left")
+            await self.enterprises.withdraw_interest(member.user_key)
             await self.record_event(
                 EventKind.CIRCLE_LEFT, member.user_key, circle=member.circle_id, reason="blocked"
             )
-        for recipient in gone:
-            others = await self.recipients(recipient.member.circle_id)
-            await self.announce(others, _unreachable_note(recipient.member.pseudonym, len(others)))
+        circle_id = gone[0].circle_id
+        others = await self.recipients(circle_id)
+        numbers = sorted(member.pseudonym for member in gone)
+        await self.announce(others, _members_left_note(numbers, len(others)))
 
     async def join(self, user_key: str, enterprise: Enterprise) -> JoinResult:
         """Register the user's interest and put them in the circle when there is one."""
-        if await self.enterprises.register_interest(user_key, enterprise.id, self.today):
-            await self.record_event(
-                EventKind.INTEREST_REGISTERED, user_key, enterprise=enterprise.id
-            )
-        circle_id = await self.circles.circle_for(enterprise.id)
-        if circle_id is not None:
-            return await self._join_circle(circle_id, user_key)
-        interested = await self.enterprises.interested(enterprise.id)
-        threshold = self.settings.circle_threshold
-        if len(interested) < threshold:
-            await self._tell_the_waiting(enterprise, interested, user_key)
-            return JoinResult(Outcome.WAITING, len(interested))
-        circle_id = await self.circles.open(enterprise.id, interested, self.today)
+        lock = self.locks.setdefault(enterprise.id, asyncio.Lock())
+        async with lock:
+            circle_id = await self.circles.circle_for(enterprise.id)
+            current = await self.circles.membership(user_key)
+            if current is not None and current.circle_id != circle_id:
+                return JoinResult(Outcome.ELSEWHERE, 0)
+            if circle_id is not None:
+                before = await self.circles.member(circle_id, user_key)
+                if before is not None and before.status == "removed":
+                    return JoinResult(Outcome.REMOVED, 0)
+            new = await self.enterprises.register_interest(user_key, enterprise.id, self.today)
+            if new:
+                await self.record_event(
+                    EventKind.INTEREST_REGISTERED, user_key, enterprise=enterprise.id
+                )
+            if circle_id is not None:
+                return await self._join_circle(circle_id, user_key)
+            # Only coworkers the bot can still reach count toward opening the circle.
+            interested = await self.enterprises.interested(enterprise.id)
+            reachable = await self.users.reachable(interested)
+            ready = [key for key in interested if key in reachable or key == user_key]
+            threshold = self.settings.circle_threshold
+            if len(ready) < threshold:
+                if new:
+                    await self._tell_the_waiting(ready, user_key)
+                return JoinResult(Outcome.WAITING, len(ready))
+            circle_id = await self.circles.open(enterprise.id, ready, self.today)
         await self.record_event(EventKind.CIRCLE_OPENED, None, circle=circle_id)
-        for key in interested:
+        for key in ready:
             await self.record_event(EventKind.CIRCLE_JOINED, key, circle=circle_id)
-        size = len(interested)
+        size = len(ready)
         await self.announce(
             await self.recipients(circle_id, exclude=user_key),
             lambda: _(
@@ -139,27 +168,22 @@ class Circles:
         )
         return JoinResult(Outcome.OPENED, size, await self.circles.member(circle_id, user_key))
 
-    async def _tell_the_waiting(
-        self, enterprise: Enterprise, interested: list[str], newcomer: str
-    ) -> None:
-        waiting = [key for key in interested if key != newcomer]
-        reachable = await self.users.reachable(waiting)
-        recipients = []
-        for key, (sealed, locale) in reachable.items():
-            chat_id = self.identity.open_chat(sealed, key)
-            if chat_id is not None:
-                member = Member(0, key, 0, False, False, "waiting")
-                recipients.append(
-                    Recipient(member, chat_id, locale or self.settings.default_locale)
-                )
-        count, threshold = len(interested), self.settings.circle_threshold
-        await self.announce(
+    async def _tell_the_waiting(self, ready: list[str], newcomer: str) -> None:
+        waiting = [Member(0, key, 0, False, False, "waiting") for key in ready if key != newcomer]
+        recipients = await self._reachable(waiting)
+        count, threshold = len(ready), self.settings.circle_threshold
+        delivery = await self.announce(
             recipients,
             lambda: _(
                 "Another coworker wants to organise: {count} of the {needed} needed "
                 "to open your circle."
             ).format(count=count, needed=threshold),
+            drop=False,
         )
+        # Someone waiting who blocked the bot stops waiting; there is no circle to leave yet.
+        for recipient in recipients:
+            if recipient.chat_id in delivery.blocked:
+                await self.enterprises.withdraw_interest(recipient.member.user_key)
 
     async def _join_circle(self, circle_id: int, user_key: str) -> JoinResult:
         before = await self.circles.member(circle_id, user_key)
@@ -178,13 +202,15 @@ class Circles:
             )
         return JoinResult(Outcome.JOINED, len(others) + 1, member)
 
-    async def leave(self, member: Member) -> None:
+    async def leave(self, member: Member, reason: str = "left") -> None:
         """The member leaves (and stops looking for coworkers); the others are told."""
-        await self.circles.set_status(member.circle_id, member.user_key, "left")
+        await self.circles.set_status(member.circle_id, member.user_key, reason)
         await self.enterprises.withdraw_interest(member.user_key)
         await self.record_event(
-            EventKind.CIRCLE_LEFT, member.user_key, circle=member.circle_id, reason="left"
+            EventKind.CIRCLE_LEFT, member.user_key, circle=member.circle_id, reason=reason
         )
+        if reason == "removed":
+            return  # the volunteer's command tells the others in its own words
         others = await self.recipients(member.circle_id)
         size = len(others)
         await self.announce(

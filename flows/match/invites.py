@@ -83,6 +83,12 @@ async def on_invite_link(
     if invite.revoked:
         await message.answer(_("This invite link was revoked."), reply_markup=_menu_kb())
         return
+    if invite.used:
+        await message.answer(
+            _("This invite link has already been used. Ask for a new one."),
+            reply_markup=_menu_kb(),
+        )
+        return
     if invite.expires_on < clock().date():
         await message.answer(
             _("This invite link has expired. Ask for a new one."), reply_markup=_menu_kb()
@@ -101,8 +107,14 @@ async def on_invite_link(
             _("You are already in this circle."), reply_markup=builder.as_markup()
         )
         return
+    creator = await circles.member(invite.circle_id, invite.created_by)
     enterprise = await enterprises.get(await circles.enterprise_of(invite.circle_id) or 0)
-    if enterprise is None:
+    if (
+        enterprise is None
+        or enterprise.status == "merged"
+        or creator is None
+        or not creator.active
+    ):
         await message.answer(_("This invite link is not valid."), reply_markup=_menu_kb())
         return
     await state.update_data({PENDING: invite_hash(token)})
@@ -135,28 +147,27 @@ async def on_join(
     i18n: I18n,
 ) -> None:
     """Join through the invite this user opened (a forged button joins nothing)."""
-    token_hash = (await state.get_data()).get(PENDING)
-    invite = await circles.invite(str(token_hash)) if token_hash else None
+    token_hash = str((await state.get_data()).get(PENDING) or "")
+    invite = await circles.invite(token_hash) if token_hash else None
+    enterprise = None
+    if invite is not None and invite.circle_id == callback_data.arg:
+        enterprise = await enterprises.get(await circles.enterprise_of(invite.circle_id) or 0)
+    # Claimed in one statement: of two people with the same link, only one gets in.
     if (
         invite is None
-        or invite.circle_id != callback_data.arg
-        or invite.revoked
-        or invite.expires_on < circle_ops.today
+        or enterprise is None
+        or enterprise.status == "merged"
+        or not await circles.claim_invite(token_hash, circle_ops.today)
     ):
         await callback.answer(
             _("This invite is no longer valid. Ask for a new link."), show_alert=True
         )
         return
     await drop_data(state, PENDING)
-    enterprise = await enterprises.get(await circles.enterprise_of(invite.circle_id) or 0)
-    if enterprise is None:
-        await callback.answer(
-            _("This invite is no longer valid. Ask for a new link."), show_alert=True
-        )
-        return
     result = await circle_ops.join(user_key, enterprise)
-    if result.member is not None:
-        await circles.count_invite_use(str(token_hash))
+    if result.member is None:
+        await circles.unclaim_invite(token_hash)  # not used up by a join that did not happen
+    else:
         await circle_ops.record_event(EventKind.INVITE_USED, user_key, circle=invite.circle_id)
     await show_screen(
         callback, *outcome_screen(result, enterprise, circle_ops.settings, i18n.current_locale)

@@ -33,5 +33,6 @@ class CirclesMiddleware(BaseMiddleware):
             limiter=data["limiter"],
             record_event=data["record_event"],
             today=clock().date(),
+            locks=data["circle_locks"],
         )
         return await handler(event, data)

@@ -12,10 +12,12 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.db.circles import CirclesRepo
 from bot.db.enterprises import EnterprisesRepo
-from bot.matching import EnterpriseIndex, skeleton
+from bot.matching import EnterpriseIndex
 from flows.match.circles import Circles, pseudonym
 
 USAGE_POST = "/circle_post <circle> <text>"
+#: Listings are split below Telegram's 4,096 characters.
+CHUNK = 3500
 USAGE_REMOVE = "/circle_remove <circle> <member number>"
 USAGE_MERGE = "/merge <pending id> <enterprise id>"
 
@@ -30,6 +32,18 @@ def create_router() -> Router:
     router.message.register(cmd_approve, Command("approve"))
     router.message.register(cmd_merge, Command("merge"))
     return router
+
+
+async def answer_lines(message: Message, lines: list[str]) -> None:
+    """Send a listing in as many messages as it takes."""
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and sum(len(part) + 1 for part in chunk) + len(line) > CHUNK:
+            await message.answer("\n".join(chunk))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        await message.answer("\n".join(chunk))
 
 
 def _ints(command: CommandObject, count: int) -> list[int] | None:
@@ -56,7 +70,7 @@ async def cmd_circles(
             f"#{circle.id} · {html.escape(name)} · {circle.size} · "
             f"{circle.last_activity_on.isoformat()}"
         )
-    await message.answer("\n".join(lines))
+    await answer_lines(message, lines)
 
 
 async def cmd_circle_post(
@@ -99,10 +113,8 @@ async def cmd_circle_remove(
             )
         )
         return
-    removed = await circle_ops.recipients(circle_id)
-    target = [r for r in removed if r.member.user_key == member.user_key]
-    await circles.set_status(circle_id, member.user_key, "removed")
-    await circle_ops.enterprises.withdraw_interest(member.user_key)
+    target = [r for r in await circle_ops.recipients(circle_id) if r.member == member]
+    await circle_ops.leave(member, reason="removed")  # their invite links die with it
     await circle_ops.announce(target, lambda: _("A volunteer removed you from the circle."))
     others = await circle_ops.recipients(circle_id)
     size = len(others)
@@ -172,7 +184,10 @@ async def cmd_merge(
         )
         return
     name, keys = moved
-    enterprise_index.add_skeleton(skeleton(name), target_id)
+    enterprise_index.reassign(pending_id, target_id)
+    old_circle = await circle_ops.circles.circle_for(pending_id)
+    if old_circle is not None:
+        await circle_ops.circles.close_invites(old_circle)
     target = await enterprises.get(target_id)
     assert target is not None
     for user_key in keys:

@@ -1,4 +1,8 @@
-"""Naming the enterprise: free text in any script, confirmation, consent, and the status."""
+"""Naming the enterprise: free text in any script, confirmation, consent, and the status.
+
+Only enterprises the bot offered in this conversation can be chosen or agreed to (their ids
+are kept in the sealed conversation data): a forged button shows nobody's typed names.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from bot.config import Settings
 from bot.db.circles import CirclesRepo
 from bot.db.enterprises import Enterprise, EnterprisesRepo
 from bot.events import EventKind, EventRecorder
+from bot.filters import IsCommand
 from bot.matching import Confidence, EnterpriseIndex, skeleton
 from flows.match.callbacks import CircleAction, CircleCB, MatchAction, MatchCB
 from flows.match.circles import Circles, JoinResult, Outcome
@@ -28,6 +33,10 @@ from flows.state import drop_data
 
 MIN_NAME, MAX_NAME = 2, 120
 MAX_CITY = 60
+#: Conversation data of this flow: the typed name, the ids offered, a new enterprise's city.
+KEYS = ("query", "offered", "new_city")
+#: AGREE with this id: the enterprise the user described, to be registered as pending.
+NEW = 0
 
 
 def create_router() -> Router:
@@ -42,8 +51,9 @@ def create_router() -> Router:
         (MatchAction.WITHDRAW, on_withdraw),
     ):
         router.callback_query.register(handler, MatchCB.filter(F.action == action))
-    router.message.register(on_enterprise_name, StateFilter(MatchSG.enterprise))
-    router.message.register(on_city, StateFilter(MatchSG.city))
+    # Commands are not names: /guide while asked for the enterprise goes to the guide.
+    router.message.register(on_enterprise_name, StateFilter(MatchSG.enterprise), ~IsCommand())
+    router.message.register(on_city, StateFilter(MatchSG.city), ~IsCommand())
     return router
 
 
@@ -63,9 +73,13 @@ def name_problem(text: str | None, longest: int = MAX_NAME) -> str | None:
     return None
 
 
+def _cancel_button(builder: InlineKeyboardBuilder) -> None:
+    builder.button(text=_("✖️ Cancel"), callback_data=MatchCB(action=MatchAction.CANCEL))
+
+
 def _cancel_kb() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✖️ Cancel"), callback_data=MatchCB(action=MatchAction.CANCEL))
+    _cancel_button(builder)
     return builder.as_markup()
 
 
@@ -73,7 +87,17 @@ def _label(enterprise: Enterprise, locale: str) -> str:
     return f"{enterprise.name(locale)}, {enterprise.city(locale)}"
 
 
+async def _offer(state: FSMContext, *enterprise_ids: int) -> None:
+    offered = list((await state.get_data()).get("offered") or [])
+    await state.update_data({"offered": [*offered, *enterprise_ids][-20:]})
+
+
+async def _was_offered(state: FSMContext, enterprise_id: int) -> bool:
+    return enterprise_id in ((await state.get_data()).get("offered") or [])
+
+
 async def _status(
+    state: FSMContext,
     user_key: str,
     enterprises: EnterprisesRepo,
     circles: CirclesRepo,
@@ -86,12 +110,19 @@ async def _status(
         return None
     builder = InlineKeyboardBuilder()
     circle_id = await circles.circle_for(enterprise.id)
-    member = await circles.membership(user_key)
+    member = await circles.member(circle_id, user_key) if circle_id is not None else None
     name = html.escape(_label(enterprise, locale))
-    if circle_id is not None and member is not None and member.circle_id == circle_id:
+    if member is not None and member.active:
         text = _("You are in the circle of coworkers at <b>{name}</b>.").format(name=name)
         builder.button(
             text=_("👥 Open the circle"), callback_data=CircleCB(action=CircleAction.MENU)
+        )
+    elif circle_id is not None and (member is None or member.status != "removed"):
+        text = _("The circle at <b>{name}</b> is open, and you are not in it.").format(name=name)
+        await _offer(state, enterprise.id)
+        builder.button(
+            text=_("👥 Join the circle"),
+            callback_data=MatchCB(action=MatchAction.AGREE, enterprise=enterprise.id),
         )
     else:
         count = len(await enterprises.interested(enterprise.id))
@@ -121,7 +152,9 @@ async def _entry(
     locale: str,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The user's standing; or, for a newcomer, the question (and the state to answer it)."""
-    status = await _status(user_key, enterprises, circles, settings.circle_threshold, locale)
+    status = await _status(
+        state, user_key, enterprises, circles, settings.circle_threshold, locale
+    )
     if status is not None:
         return status
     await state.set_state(MatchSG.enterprise)
@@ -176,30 +209,31 @@ async def on_enterprise_name(
     await state.update_data({"query": query})
     found = enterprise_index.lookup(query)
     locale = i18n.current_locale
+    candidates = [await enterprises.get(c.enterprise_id) for c in found.candidates]
+    offered = [e for e in candidates if e is not None and e.status != "merged"]
     builder = InlineKeyboardBuilder()
-    if found.confidence in (Confidence.EXACT, Confidence.HIGH):
-        enterprise = await enterprises.get(found.candidates[0].enterprise_id)
-        if enterprise is not None:
+    if found.confidence in (Confidence.EXACT, Confidence.HIGH) and offered:
+        enterprise = offered[0]
+        await _offer(state, enterprise.id)
+        builder.button(
+            text=_("✅ Yes, that's it"),
+            callback_data=MatchCB(action=MatchAction.PICK, enterprise=enterprise.id),
+        )
+        builder.button(text=_("No, another one"), callback_data=MatchCB(action=MatchAction.NONE))
+        _cancel_button(builder)
+        builder.adjust(1)
+        text = _("Is it <b>{name}</b>?").format(name=html.escape(_label(enterprise, locale)))
+        await message.answer(text, reply_markup=builder.as_markup())
+        return
+    if found.confidence == Confidence.MIDDLE and offered:
+        await _offer(state, *(e.id for e in offered))
+        for enterprise in offered:
             builder.button(
-                text=_("✅ Yes, that's it"),
+                text=_label(enterprise, locale),
                 callback_data=MatchCB(action=MatchAction.PICK, enterprise=enterprise.id),
             )
-            builder.button(
-                text=_("No, another one"), callback_data=MatchCB(action=MatchAction.NONE)
-            )
-            builder.adjust(1)
-            text = _("Is it <b>{name}</b>?").format(name=html.escape(_label(enterprise, locale)))
-            await message.answer(text, reply_markup=builder.as_markup())
-            return
-    if found.confidence == Confidence.MIDDLE:
-        for candidate in found.candidates:
-            enterprise = await enterprises.get(candidate.enterprise_id)
-            if enterprise is not None:
-                builder.button(
-                    text=_label(enterprise, locale),
-                    callback_data=MatchCB(action=MatchAction.PICK, enterprise=enterprise.id),
-                )
         builder.button(text=_("None of these"), callback_data=MatchCB(action=MatchAction.NONE))
+        _cancel_button(builder)
         builder.adjust(1)
         await message.answer(_("Which one is it?"), reply_markup=builder.as_markup())
         return
@@ -218,7 +252,7 @@ async def _ask_city(message: Message, state: FSMContext) -> None:
 
 
 async def on_none(callback: CallbackQuery, state: FSMContext) -> None:
-    """None of the suggestions: register the name as typed, after asking for the city."""
+    """None of the suggestions: describe the enterprise (its city), or type the name again."""
     await callback.answer()
     if not isinstance(callback.message, Message):
         return
@@ -229,17 +263,8 @@ async def on_none(callback: CallbackQuery, state: FSMContext) -> None:
         await callback.message.answer(_ask_text(), reply_markup=_cancel_kb())
 
 
-async def on_city(
-    message: Message,
-    state: FSMContext,
-    user_key: str,
-    enterprises: EnterprisesRepo,
-    enterprise_index: EnterpriseIndex,
-    record_event: EventRecorder,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """The city of a new enterprise: register it as pending, then ask for consent."""
+async def on_city(message: Message, state: FSMContext, i18n: I18n) -> None:
+    """The city of an enterprise not in the directory; nothing is saved before consent."""
     problem = name_problem(message.text, longest=MAX_CITY)
     if problem is not None:
         await message.answer(problem, reply_markup=_cancel_kb())
@@ -249,34 +274,33 @@ async def on_city(
         await state.set_state(MatchSG.enterprise)
         await message.answer(_ask_text(), reply_markup=_cancel_kb())
         return
-    key = skeleton(query)
-    today = clock().date()
-    enterprise = await enterprises.add_pending(query, (message.text or "").strip(), key, today)
-    enterprise_index.add_skeleton(key, enterprise.id)
-    await record_event(EventKind.ENTERPRISE_PENDING, user_key, enterprise=enterprise.id)
+    city = (message.text or "").strip()
     await state.set_state(None)
-    await drop_data(state, "query")
-    text, keyboard = _consent(enterprise, i18n.current_locale)
+    await state.update_data({"new_city": city})
+    text, keyboard = _consent(f"{query}, {city}", NEW)
     await message.answer(text, reply_markup=keyboard)
 
 
-def _consent(enterprise: Enterprise, locale: str) -> tuple[str, InlineKeyboardMarkup]:
-    name = html.escape(_label(enterprise, locale))
+def _consent(label: str, enterprise_id: int) -> tuple[str, InlineKeyboardMarkup]:
     text = _(
         "<b>{name}</b>\n\nTo find coworkers there, the bot keeps only: a code instead of your "
         "account, this enterprise, and today's date.\n\nWhen enough coworkers have agreed, a "
         "<b>circle</b> opens: an anonymous group chat relayed by the bot, where everyone is "
         "“Member 1”, “Member 2”… Nobody sees who you are unless you both choose to share "
         "contacts. Do you agree?"
-    ).format(name=name)
+    ).format(name=html.escape(label))
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("✅ I agree"),
-        callback_data=MatchCB(action=MatchAction.AGREE, enterprise=enterprise.id),
+        callback_data=MatchCB(action=MatchAction.AGREE, enterprise=enterprise_id),
     )
-    builder.button(text=_("✖️ Cancel"), callback_data=MatchCB(action=MatchAction.CANCEL))
+    _cancel_button(builder)
     builder.adjust(1)
     return text, builder.as_markup()
+
+
+async def _expired(callback: CallbackQuery) -> None:
+    await callback.answer(_("This button has expired. Send /start for a fresh menu."))
 
 
 async def on_pick(
@@ -286,14 +310,17 @@ async def on_pick(
     enterprises: EnterprisesRepo,
     i18n: I18n,
 ) -> None:
-    """An enterprise was chosen: ask for consent."""
+    """An enterprise the bot offered was chosen: ask for consent."""
+    if not await _was_offered(state, callback_data.enterprise):
+        await _expired(callback)
+        return
     enterprise = await enterprises.get(callback_data.enterprise)
     if enterprise is None or enterprise.status == "merged":
         await state.set_state(MatchSG.enterprise)
         await show_screen(callback, _ask_text(), _cancel_kb())
         return
     await state.set_state(None)
-    await show_screen(callback, *_consent(enterprise, i18n.current_locale))
+    await show_screen(callback, *_consent(_label(enterprise, i18n.current_locale), enterprise.id))
 
 
 def outcome_screen(
@@ -301,7 +328,7 @@ def outcome_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """What joining led to, with the way into the circle when there is one."""
     builder = InlineKeyboardBuilder()
-    if result.member is not None:
+    if result.member is not None or result.outcome == Outcome.ELSEWHERE:
         builder.button(
             text=_("👥 Open the circle"), callback_data=CircleCB(action=CircleAction.MENU)
         )
@@ -329,6 +356,11 @@ def outcome_text(result: JoinResult, enterprise: Enterprise, threshold: int, loc
             )
         case Outcome.REMOVED:
             return _("A volunteer removed you from the circle at this enterprise.")
+        case Outcome.ELSEWHERE:
+            return _(
+                "You are already in the circle of another enterprise. To change, leave it "
+                "first (/circle)."
+            )
 
 
 async def on_agree(
@@ -337,16 +369,34 @@ async def on_agree(
     state: FSMContext,
     user_key: str,
     enterprises: EnterprisesRepo,
+    enterprise_index: EnterpriseIndex,
     circle_ops: Circles,
+    record_event: EventRecorder,
+    clock: Clock,
     i18n: I18n,
 ) -> None:
     """Consent given: register the interest, and open or join the circle."""
-    enterprise = await enterprises.get(callback_data.enterprise)
+    data = await state.get_data()
+    if callback_data.enterprise == NEW and data.get("query") and data.get("new_city"):
+        query, city = str(data["query"]), str(data["new_city"])
+        key = skeleton(query)
+        enterprise: Enterprise | None = await enterprises.add_pending(
+            query, city, key, clock().date()
+        )
+        assert enterprise is not None
+        enterprise_index.add_skeleton(key, enterprise.id)
+        await record_event(EventKind.ENTERPRISE_PENDING, user_key, enterprise=enterprise.id)
+    elif callback_data.enterprise != NEW and await _was_offered(state, callback_data.enterprise):
+        enterprise = await enterprises.get(callback_data.enterprise)
+    else:
+        await _expired(callback)
+        return
     if enterprise is None or enterprise.status == "merged":
         await state.set_state(MatchSG.enterprise)
         await show_screen(callback, _ask_text(), _cancel_kb())
         return
     await state.set_state(None)
+    await drop_data(state, *KEYS)
     result = await circle_ops.join(user_key, enterprise)
     await show_screen(
         callback, *outcome_screen(result, enterprise, circle_ops.settings, i18n.current_locale)
@@ -356,7 +406,7 @@ async def on_agree(
 async def on_cancel(callback: CallbackQuery, state: FSMContext) -> None:
     """Leave the search without saving anything."""
     await state.set_state(None)
-    await drop_data(state, "query")
+    await drop_data(state, *KEYS)
     builder = InlineKeyboardBuilder()
     builder.button(text=_("⬅️ Menu"), callback_data=MenuCB(action=MenuAction.MENU))
     await show_screen(callback, _("Cancelled: nothing was saved."), builder.as_markup())

@@ -20,8 +20,11 @@ CREATE TABLE circle_members (
     UNIQUE (circle_id, pseudonym)
 ) WITHOUT ROWID;
 CREATE INDEX members_by_user ON circle_members (user_key);
+-- One workplace, so one active circle per person.
+CREATE UNIQUE INDEX one_active_circle ON circle_members (user_key) WHERE status = 'active';
 
--- Invite links: only a hash of the token is kept, so the database cannot rebuild a link.
+-- Invite links, for one person each: only a hash of the token is kept, so the database
+-- cannot rebuild a link.
 CREATE TABLE invites (
     token_hash TEXT PRIMARY KEY,
     circle_id  INTEGER NOT NULL REFERENCES circles (id) ON DELETE CASCADE,
