@@ -25,6 +25,8 @@ from bot.i18n import LOCALES_DIR, compile_catalogs, extract_messages
 from bot.identity import KeyFileError
 from bot.logs import configure_logging
 from flows.commands import publish_commands
+from flows.handoff.reminders import run_reminders
+from flows.handoff.router import make_desk
 
 log = logging.getLogger("bot")
 
@@ -54,12 +56,15 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
         except TelegramAPIError as error:  # the command menu is a nicety; polling matters
             log.warning("could not publish the command list: %s", type(error).__name__)
         log.info("polling the Bot API at %s", settings.telegram_api_url)
+        reminders = asyncio.create_task(run_reminders(lambda: make_desk(services, bot)))
         await dispatcher.start_polling(
             bot,
             allowed_updates=dispatcher.resolve_used_update_types(),
             handle_signals=handle_signals,
         )
     finally:
+        if "reminders" in locals():
+            reminders.cancel()
         await bot.session.close()
         await services.close()
 

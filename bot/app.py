@@ -29,6 +29,7 @@ from bot.content.enterprises import directory_digest, load_directory
 from bot.content.faq import FaqCatalog, load_faqs
 from bot.content.guide import Pack, all_source_ids, load_packs
 from bot.db import Database, apply_migrations
+from bot.db.cases import CasesRepo
 from bot.db.circles import CirclesRepo
 from bot.db.enterprises import EnterprisesRepo
 from bot.db.events import EventsRepo
@@ -49,8 +50,11 @@ from bot.templating import Templates
 from flows.guide.documents import create_form_router
 from flows.guide.router import create_router as create_guide_router
 from flows.guide.screens import check_screens
+from flows.handoff.replies import load_replies
+from flows.handoff.router import create_volunteer_router, create_worker_router
+from flows.handoff.volunteers import VolunteerCheck
 from flows.match.router import create_invite_router, create_match_router, create_oversight_router
-from flows.onboarding.fallback import create_fallback_router
+from flows.onboarding.fallback import create_fallback_router, on_stale_button
 from flows.onboarding.router import create_router as create_onboarding_router
 
 
@@ -69,6 +73,8 @@ class Services:
     enterprises: EnterprisesRepo
     circles: CirclesRepo
     enterprise_index: EnterpriseIndex
+    cases: CasesRepo
+    replies: dict[str, dict[str, str]]
     packs: dict[str, Pack]
     documents: dict[str, DocumentTemplate]
     faqs: dict[str, FaqCatalog]
@@ -76,6 +82,7 @@ class Services:
     delivery: DeliveryStats = field(default_factory=DeliveryStats)
     drafts: DraftStore = field(default_factory=DraftStore)
     circle_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    volunteer_checks: VolunteerCheck = field(default_factory=VolunteerCheck)
     clock: Clock = utc_now
     #: How outgoing calls wait before a retry (tests pass a fake that only advances a clock).
     sleep: Sleep = asyncio.sleep
@@ -93,6 +100,7 @@ class Services:
         documents = load_documents()
         faqs = load_faqs(known_sources=all_source_ids())
         directory = load_directory()
+        replies = load_replies()
         db = await Database.open(database_path or settings.database_path)
         try:
             await apply_migrations(db)
@@ -129,6 +137,8 @@ class Services:
             enterprises=enterprises,
             circles=CirclesRepo(db),
             enterprise_index=index,
+            cases=CasesRepo(db),
+            replies=replies,
             packs=packs,
             documents=documents,
             faqs=faqs,
@@ -152,6 +162,9 @@ class Services:
             "enterprises": self.enterprises,
             "circles": self.circles,
             "enterprise_index": self.enterprise_index,
+            "cases": self.cases,
+            "replies": self.replies,
+            "volunteer_checks": self.volunteer_checks,
             "packs": self.packs,
             "documents": self.documents,
             "faqs": self.faqs,
@@ -199,6 +212,8 @@ def create_private_router() -> Router:
     # An invite link is a /start with a payload: it must be seen before the plain greeting.
     router.include_router(create_invite_router())
     router.include_router(create_onboarding_router())
+    # An open case takes the worker's messages before circles and the FAQ do.
+    router.include_router(create_worker_router())
     router.include_router(create_match_router())
     router.include_router(create_guide_router())
     # The fallback answers whatever the flows above left unanswered, so it comes last.
@@ -239,4 +254,10 @@ def create_volunteers_router(chat_id: int) -> Router:
     router.message.filter(ChatIdFilter(chat_id))
     router.callback_query.filter(ChatIdFilter(chat_id))
     router.include_router(create_oversight_router())
+    router.include_router(create_volunteer_router())
+    # A router's own handlers run before its sub-routers': the catch-all must be a sub-router
+    # of its own, included last, so it only sees buttons nobody else took.
+    stale = Router(name="volunteers.stale")
+    stale.callback_query.register(on_stale_button)
+    router.include_router(stale)
     return router

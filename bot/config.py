@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     guide_packs: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["by"])
     circle_threshold: int = Field(default=3, ge=2, le=100)
     invite_days: int = Field(default=14, ge=1, le=365)
+    volunteer_hours: str = "09:00–21:00"
+    take_reminder_minutes: int = Field(default=15, ge=1, le=1440)
+    queue_notice_minutes: int = Field(default=60, ge=1, le=1440)
+    reopen_days: int = Field(default=7, ge=0, le=90)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("bot_token", mode="before")

@@ -25,10 +25,15 @@ from bot.config import Settings
 from bot.local_api import LOCAL_TOKEN, LocalBotAPI
 from bot.updates import CONTENT_SAMPLES, UpdateFactory
 
+#: The simulated volunteers' group when none is configured.
+CONSOLE_GROUP = -100_000_000_001
+
 HELP = """Console commands:
   any text       send it to the bot as a message (/start, /help, … are commands)
   #N             press button N of the latest keyboard
   :edit TEXT     edit your last message to TEXT
+  :as volunteer  act as a volunteer in the volunteers' group (the latest case's topic)
+  :as worker     back to the worker's private chat
   :{kinds}
                  send that kind of message instead of text
   :help          this help
@@ -78,8 +83,11 @@ class ConsoleAPI(LocalBotAPI):
         super().__init__()
         self.write = write
         self.color = color
-        #: Button number → (message id, callback data) for the latest keyboard shown.
-        self.buttons: dict[int, tuple[int, str]] = {}
+        #: The simulated volunteers' group, and the latest forum topic the bot opened in it.
+        self.group: int | None = None
+        self.last_topic: int | None = None
+        #: Per chat: button number → (message id, callback data) of its latest keyboard.
+        self.keyboards: dict[int, dict[int, tuple[int, str]]] = {}
 
     async def make_request(
         self,
@@ -92,11 +100,20 @@ class ConsoleAPI(LocalBotAPI):
         return result
 
     def _show(self, method: TelegramMethod[Any], result: Any) -> None:
-        if isinstance(method, methods.SendMessage):
-            self._bubble(result.message_id, method.text, method.reply_markup, edited=False)
+        if isinstance(method, methods.CreateForumTopic):
+            self.last_topic = result.message_thread_id
+            self.write(f"  (the bot opened the topic “{method.name}” in the volunteers' group)\n")
+        elif isinstance(method, methods.SendMessage):
+            where = " → volunteers' group" if method.chat_id == self.group else ""
+            chat_id = int(method.chat_id)
+            self._bubble(chat_id, result.message_id, method.text, method.reply_markup, where=where)
         elif isinstance(method, methods.EditMessageText):
             message_id = method.message_id or 0
-            self._bubble(message_id, method.text, method.reply_markup, edited=True)
+            chat_id = int(method.chat_id or 0)
+            where = " → volunteers' group" if chat_id == self.group else ""
+            self._bubble(
+                chat_id, message_id, method.text, method.reply_markup, edited=True, where=where
+            )
         elif isinstance(method, methods.AnswerCallbackQuery) and method.text:
             self.write(f"  ⓘ {method.text}\n")
         elif isinstance(method, methods.SendDocument):
@@ -107,18 +124,28 @@ class ConsoleAPI(LocalBotAPI):
         elif isinstance(method, methods.CopyMessage):
             self.write(f"  (a copy of message {method.message_id} was sent to another chat)\n")
 
-    def _bubble(self, message_id: int, text: str | None, markup: Any, edited: bool) -> None:
-        label = f"bot (message {message_id}, edited)" if edited else f"bot (message {message_id})"
+    def _bubble(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str | None,
+        markup: Any,
+        edited: bool = False,
+        where: str = "",
+    ) -> None:
+        state = ", edited" if edited else ""
+        label = f"bot{where} (message {message_id}{state})"
         body = html_to_text(text or "", self.color)
         lines = [f"{label}:", *("  " + line for line in body.splitlines())]
         if isinstance(markup, InlineKeyboardMarkup):
-            self.buttons = {}
+            buttons: dict[int, tuple[int, str]] = {}
+            self.keyboards[chat_id] = buttons
             for row in markup.inline_keyboard:
                 cells = []
                 for button in row:
-                    number = len(self.buttons) + 1
+                    number = len(buttons) + 1
                     if button.callback_data is not None:
-                        self.buttons[number] = (message_id, button.callback_data)
+                        buttons[number] = (message_id, button.callback_data)
                         cells.append(f"[#{number} {button.text}]")
                     elif button.url:
                         cells.append(f"[{button.text}: {button.url}]")
@@ -141,6 +168,10 @@ class Console:
         self.api = api
         self.bot = create_bot(services, session=api, token=LOCAL_TOKEN)
         self.updates = UpdateFactory(api, user_id=user_id, language_code=language_code)
+        self.volunteer = UpdateFactory(
+            api, user_id=user_id + 1, first_name="Volunteer", language_code=language_code
+        )
+        self.as_volunteer = False
         self.last_sent: int | None = None
 
     async def handle(self, line: str) -> bool:
@@ -160,8 +191,18 @@ class Console:
         """The update a console line stands for, or a note to print instead."""
         if line == ":help":
             return HELP.format(kinds=" | :".join(CONTENT_SAMPLES))
+        if line in (":as volunteer", ":as worker"):
+            self.as_volunteer = line == ":as volunteer" and self.api.group is not None
+            who = "a volunteer in the volunteers' group" if self.as_volunteer else "the worker"
+            return f"you are now {who}"
+        if self.as_volunteer:
+            return self._volunteer_update(line)
+        return self._worker_update(line)
+
+    def _worker_update(self, line: str) -> Update | str:
+        """The worker's button press, edit, other kind of message, or text."""
         if re.fullmatch(r"#\d+", line):
-            button = self.api.buttons.get(int(line[1:]))
+            button = self.api.keyboards.get(self.updates.user_id, {}).get(int(line[1:]))
             if button is None:
                 return "no such button on the latest keyboard"
             message_id, data = button
@@ -179,6 +220,22 @@ class Console:
         self.last_sent = update.message.message_id
         return update
 
+    def _volunteer_update(self, line: str) -> Update | str:
+        """A volunteer's button press on the latest card, or words in the latest topic."""
+        group = self.api.group
+        assert group is not None
+        if re.fullmatch(r"#\d+", line):
+            button = self.api.keyboards.get(group, {}).get(int(line[1:]))
+            if button is None:
+                return "no such button on the group's latest keyboard"
+            message_id, data = button
+            return self.volunteer.callback(
+                data, message_id=message_id, chat_id=group, chat_type="supergroup"
+            )
+        return self.volunteer.text(
+            line, chat_id=group, chat_type="supergroup", thread_id=self.api.last_topic
+        )
+
     async def close(self) -> None:
         await self.bot.session.close()
 
@@ -191,8 +248,14 @@ async def run_console(
 ) -> None:
     """Read lines from standard input until /quit or end of input."""
     color = sys.stdout.isatty()
+    if settings.volunteers_chat_id is None:
+        # No real group: simulate one, so that the hand-off can be walked from both sides.
+        settings = settings.model_copy(update={"volunteers_chat_id": CONSOLE_GROUP})
     services = await Services.open(settings, database_path or settings.console_database_path)
     api = ConsoleAPI(lambda text: print(text, end="", flush=True), color=color)
+    api.group = settings.volunteers_chat_id
+    if api.group is not None:
+        api.remember_chat(api.group, "supergroup")
     console = Console(create_dispatcher(services), api, services, user_id, language_code)
     print(
         f"Supolka console: you are a worker (simulated Telegram user {user_id}, "

@@ -37,6 +37,12 @@ class EventKind(StrEnum):
     REVEAL_OPT_IN = "reveal_opt_in"
     INVITE_CREATED = "invite_created"
     INVITE_USED = "invite_used"
+    CASE_OPENED = "case_opened"
+    CASE_TAKEN = "case_taken"
+    CASE_FIRST_RESPONSE = "case_first_response"
+    CASE_CLOSED = "case_closed"
+    CASE_REOPENED = "case_reopened"
+    CASE_RATED = "case_rated"
 
 
 class EventRecorder:

@@ -22,6 +22,8 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 
+from bot.content.telegram_html import html_problems
+
 if TYPE_CHECKING:
     from aiogram import Bot
 
@@ -51,6 +53,17 @@ class QueuedError:
     method: type[TelegramMethod[Any]] | None = None  # None: the next call of any method
 
 
+def _html_error(method: TelegramMethod[Any]) -> QueuedError | None:
+    """Telegram's answer to text it cannot parse as HTML (the bot always sends HTML)."""
+    for name in ("text", "caption"):
+        value = getattr(method, name, None)
+        if isinstance(value, str) and getattr(method, "parse_mode", None) is not None:
+            problems = html_problems(value)
+            if problems:
+                return QueuedError(400, f"Bad Request: can't parse entities: {problems[0]}")
+    return None
+
+
 def _dump(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
@@ -68,6 +81,8 @@ class LocalBotAPI(BaseSession):
         self.errors: deque[QueuedError] = deque()
         self._clock = clock
         self._message_ids: dict[int, itertools.count[int]] = {}
+        #: getChatMember answers: user id → status ("member" when not set).
+        self.chat_members: dict[int, str] = {}
         self._chat_types: dict[int, str] = {}
 
     # -- for tests and the console ---------------------------------------------------------
@@ -98,7 +113,7 @@ class LocalBotAPI(BaseSession):
         timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
     ) -> TelegramType:
         self.calls.append(method)
-        error = self._take_error(method)
+        error = self._take_error(method) or _html_error(method)
         if error is not None:
             body: dict[str, Any] = {"ok": False, "description": error.description}
             if error.parameters:
@@ -168,6 +183,36 @@ class LocalBotAPI(BaseSession):
                 "text": method.text,
                 "reply_markup": _dump(method.reply_markup),
             }
+        if isinstance(method, methods.GetChatMember):
+            status = self.chat_members.get(int(method.user_id), "member")
+            member: dict[str, Any] = {
+                "status": status,
+                "user": {"id": int(method.user_id), "is_bot": False, "first_name": "Member"},
+            }
+            if status == "restricted":
+                member.update(
+                    is_member=True,
+                    can_send_messages=False,
+                    can_send_audios=False,
+                    can_send_documents=False,
+                    can_send_photos=False,
+                    can_send_videos=False,
+                    can_send_video_notes=False,
+                    can_send_voice_notes=False,
+                    can_send_polls=False,
+                    can_send_other_messages=False,
+                    can_add_web_page_previews=False,
+                    can_react_to_messages=False,
+                    can_edit_tag=False,
+                    can_change_info=False,
+                    can_invite_users=False,
+                    can_pin_messages=False,
+                    can_manage_topics=False,
+                    until_date=0,
+                )
+            if status == "kicked":
+                member["until_date"] = 0
+            return member
         if isinstance(method, methods.CopyMessage):
             return {"message_id": self.next_message_id(int(method.chat_id))}
         if isinstance(method, methods.CreateForumTopic):

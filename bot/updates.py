@@ -106,13 +106,37 @@ class UpdateFactory:
     def _update(self, **payload: Any) -> Update:
         return Update.model_validate({"update_id": next(self._update_ids), **payload})
 
-    def text(self, text: str, chat_id: int | None = None, chat_type: str = "private") -> Update:
-        """A text message; a leading slash makes it a command, as in Telegram."""
+    def text(
+        self,
+        text: str,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        reply_to_user: dict[str, Any] | None = None,
+    ) -> Update:
+        """A text message; a leading slash makes it a command, as in Telegram.
+
+        ``thread_id`` puts it in a forum topic; ``reply_to`` makes it a reply to that message
+        (the bot's, or ``reply_to_user``'s).
+        """
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             length = len(text.split(maxsplit=1)[0])
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return self._update(message=self._message(chat_id, chat_type, None, **content))
+        if thread_id is not None:
+            content["message_thread_id"] = thread_id
+            content["is_topic_message"] = True
+        message = self._message(chat_id, chat_type, None, **content)
+        if reply_to is not None:
+            message["reply_to_message"] = {
+                "message_id": reply_to,
+                "date": message["date"],
+                "chat": message["chat"],
+                "from": reply_to_user or BOT_USER,
+                "text": "…",
+            }
+        return self._update(message=message)
 
     def content(self, kind: str, chat_id: int | None = None, chat_type: str = "private") -> Update:
         """A non-text message of one of :data:`CONTENT_SAMPLES`' kinds."""

@@ -14,6 +14,8 @@ COMMANDS = (
     ("guide", __("Step-by-step guide")),
     ("coworkers", __("Find coworkers")),
     ("circle", __("Your circle of coworkers")),
+    ("volunteer", __("Talk to a volunteer")),
+    ("end", __("End the conversation with the volunteer")),
     ("documents", __("Sample documents")),
     ("faq", __("Questions and answers")),
     ("language", __("Choose the language")),

@@ -17,6 +17,7 @@ from bot.events import EventKind, EventRecorder
 from bot.filters import HasText, IsCommand
 from flows.guide.callbacks import FaqAction, FaqCB
 from flows.guide.keyboards import short_label
+from flows.handoff.callbacks import HelpAction, HelpCB
 from flows.onboarding.callbacks import MenuAction, MenuCB
 from flows.screens import show_screen
 
@@ -137,6 +138,10 @@ async def on_question(
             callback_data=FaqCB(action=FaqAction.ENTRY, arg=entry.id),
         )
     builder.button(text=_("📚 All topics"), callback_data=FaqCB(action=FaqAction.TOPICS))
+    if not found:
+        builder.button(
+            text=_("💬 Talk to a volunteer"), callback_data=HelpCB(action=HelpAction.START)
+        )
     builder.button(text=_("🏠 Menu"), callback_data=MenuCB(action=MenuAction.MENU))
     builder.adjust(1)
     if found:

@@ -37,6 +37,7 @@ from flows.guide.keyboards import (
     step_kb,
 )
 from flows.guide.screens import home_screen, step_screen
+from flows.handoff.callbacks import HelpAction, HelpCB
 from flows.match.callbacks import MatchAction, MatchCB
 from flows.onboarding.router import ensure_user
 from flows.screens import show_screen
@@ -59,8 +60,8 @@ def step_links(
         "documents": (_("📄 All documents"), DocCB(action=DocAction.LIST)),
         "faq": (_("❓ Questions and answers"), FaqCB(action=FaqAction.TOPICS)),
         "match": (_("👥 Find coworkers"), MatchCB(action=MatchAction.START)),
+        "handoff": (_("💬 Talk to a volunteer"), HelpCB(action=HelpAction.START)),
     }
-    # "handoff" joins this table when the hand-off to volunteers exists.
     links += [available[target] for target in step.links if target in available]
     return links
 

@@ -15,11 +15,11 @@ from bot.db.enterprises import EnterprisesRepo
 from bot.matching import EnterpriseIndex
 from flows.match.circles import Circles, pseudonym
 
-USAGE_POST = "/circle_post <circle> <text>"
+USAGE_POST = "/circle_post CIRCLE TEXT"
 #: Listings are split below Telegram's 4,096 characters.
 CHUNK = 3500
-USAGE_REMOVE = "/circle_remove <circle> <member number>"
-USAGE_MERGE = "/merge <pending id> <enterprise id>"
+USAGE_REMOVE = "/circle_remove CIRCLE MEMBER"
+USAGE_MERGE = "/merge PENDING ENTERPRISE"
 
 
 def create_router() -> Router:
@@ -144,7 +144,7 @@ async def cmd_pending(message: Message, enterprises: EnterprisesRepo) -> None:
             f"{html.escape(enterprise.cities['en'])} · {count}"
         )
     lines.append(
-        _("Approve with /approve <id>, or merge into a known one with {usage}.").format(
+        _("Approve with /approve PENDING, or merge into a known one with {usage}.").format(
             usage=USAGE_MERGE
         )
     )
@@ -157,7 +157,7 @@ async def cmd_approve(
     """Accept a pending enterprise as a real, separate one."""
     numbers = _ints(command, 1)
     if numbers is None or not await enterprises.approve(numbers[0]):
-        await message.answer(_("Usage: /approve <pending id> (see /pending)."))
+        await message.answer(_("Usage: /approve PENDING (see /pending)."))
         return
     await message.answer(_("Enterprise {id} approved.").format(id=numbers[0]))
 

@@ -17,6 +17,7 @@ from flows.guide.callbacks import (
     GuideAction,
     GuideCB,
 )
+from flows.handoff.callbacks import HelpAction, HelpCB
 from flows.match.callbacks import MatchAction, MatchCB
 from flows.onboarding.callbacks import LanguageCB, LanguageCode, MenuAction, MenuCB
 
@@ -33,12 +34,13 @@ def main_menu_kb() -> InlineKeyboardMarkup:
     builder.button(
         text=_("❓ Questions and answers"), callback_data=FaqCB(action=FaqAction.TOPICS)
     )
+    builder.button(text=_("💬 Talk to a volunteer"), callback_data=HelpCB(action=HelpAction.START))
     builder.button(
         text=_("🔒 What the bot stores"), callback_data=MenuCB(action=MenuAction.PRIVACY)
     )
     builder.button(text=_("🌐 Language"), callback_data=MenuCB(action=MenuAction.LANGUAGE))
     builder.button(text=_("ℹ️ Help"), callback_data=MenuCB(action=MenuAction.HELP))
-    builder.adjust(1, 1, 2, 1, 1, 2)
+    builder.adjust(1, 1, 2, 1, 1, 1, 2)
     return builder.as_markup()
 
 

@@ -1,0 +1,39 @@
+"""Typed callback data of the hand-off."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+TOPICS = ("legal", "safety", "organising", "other")
+
+
+class HelpAction(StrEnum):
+    START = "start"  # "Talk to a volunteer"
+    TOPIC = "topic"  # arg: one of TOPICS
+    SHARE = "share"  # arg: "1" share the enterprise with the volunteer, "0" do not
+    END = "end"  # the worker ends the conversation
+    RATE = "rate"  # arg: case-score (":" separates callback data fields)
+    SKIP = "skip"  # no comment after rating
+
+
+class HelpCB(CallbackData, prefix="help1"):
+    """The worker's side."""
+
+    action: HelpAction
+    arg: str = ""
+
+
+class CaseAction(StrEnum):
+    TAKE = "take"
+    RELEASE = "release"
+    CLOSE = "close"
+    ACCEPT = "accept"  # accept a transfer
+
+
+class CaseCB(CallbackData, prefix="case1"):
+    """Buttons on a case card in the volunteers' group."""
+
+    action: CaseAction
+    case: int
