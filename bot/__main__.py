@@ -27,6 +27,7 @@ from bot.logs import configure_logging
 from flows.commands import publish_commands
 from flows.handoff.reminders import run_reminders
 from flows.handoff.router import make_desk
+from flows.stats.router import run_reports, send_due_report
 
 log = logging.getLogger("bot")
 
@@ -50,21 +51,37 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
     services = await Services.open(settings)
     bot = create_bot(services)
     dispatcher = create_dispatcher(services)
+    # Reminders and the weekly report run beside polling; they end with it.
+    background: list[asyncio.Task[None]] = []
     try:
         try:
             await publish_commands(bot, services.i18n, settings.default_locale)
         except TelegramAPIError as error:  # the command menu is a nicety; polling matters
             log.warning("could not publish the command list: %s", type(error).__name__)
         log.info("polling the Bot API at %s", settings.telegram_api_url)
-        reminders = asyncio.create_task(run_reminders(lambda: make_desk(services, bot)))
+        background.append(asyncio.create_task(run_reminders(lambda: make_desk(services, bot))))
+        background.append(
+            asyncio.create_task(
+                run_reports(
+                    lambda: send_due_report(
+                        bot,
+                        settings,
+                        services.i18n,
+                        services.events,
+                        services.enterprises,
+                        services.clock,
+                    )
+                )
+            )
+        )
         await dispatcher.start_polling(
             bot,
             allowed_updates=dispatcher.resolve_used_update_types(),
             handle_signals=handle_signals,
         )
     finally:
-        if "reminders" in locals():
-            reminders.cancel()
+        for task in background:
+            task.cancel()
         await bot.session.close()
         await services.close()
 

@@ -56,6 +56,7 @@ from flows.handoff.volunteers import VolunteerCheck
 from flows.match.router import create_invite_router, create_match_router, create_oversight_router
 from flows.onboarding.fallback import create_fallback_router, on_stale_button
 from flows.onboarding.router import create_router as create_onboarding_router
+from flows.stats.router import create_router as create_stats_router
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Services:
     templates: Templates
     users: UsersRepo
     record_event: EventRecorder
+    events: EventsRepo
     guide: GuideRepo
     enterprises: EnterprisesRepo
     circles: CirclesRepo
@@ -133,6 +135,7 @@ class Services:
             templates=templates,
             users=UsersRepo(db),
             record_event=EventRecorder(EventsRepo(db), clock, settings.tz),
+            events=EventsRepo(db),
             guide=GuideRepo(db, identity),
             enterprises=enterprises,
             circles=CirclesRepo(db),
@@ -163,6 +166,7 @@ class Services:
             "circles": self.circles,
             "enterprise_index": self.enterprise_index,
             "cases": self.cases,
+            "events": self.events,
             "replies": self.replies,
             "volunteer_checks": self.volunteer_checks,
             "packs": self.packs,
@@ -212,6 +216,7 @@ def create_private_router() -> Router:
     # An invite link is a /start with a payload: it must be seen before the plain greeting.
     router.include_router(create_invite_router())
     router.include_router(create_onboarding_router())
+    router.include_router(create_stats_router())
     # An open case takes the worker's messages before circles and the FAQ do.
     router.include_router(create_worker_router())
     router.include_router(create_match_router())
@@ -238,10 +243,18 @@ def create_dispatcher(
             services.identity,
             services.settings.default_locale,
             today=lambda: services.clock().date(),
+            record_event=services.record_event,
         )
     )
     dispatcher.include_router(create_error_router())
     dispatcher.include_router(create_private_router())
+    coordinators_chat = services.settings.coordinators_chat_id
+    if coordinators_chat is not None and coordinators_chat != services.settings.volunteers_chat_id:
+        coordinators = Router(name="coordinators")
+        coordinators.message.filter(ChatIdFilter(coordinators_chat))
+        coordinators.callback_query.filter(ChatIdFilter(coordinators_chat))
+        coordinators.include_router(create_stats_router())
+        dispatcher.include_router(coordinators)
     volunteers_chat = services.settings.volunteers_chat_id
     if volunteers_chat is not None:
         dispatcher.include_router(create_volunteers_router(volunteers_chat))

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     take_reminder_minutes: int = Field(default=15, ge=1, le=1440)
     queue_notice_minutes: int = Field(default=60, ge=1, le=1440)
     reopen_days: int = Field(default=7, ge=0, le=90)
+    report_k: int = Field(default=5, ge=2, le=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("bot_token", mode="before")

@@ -20,6 +20,7 @@ class EventKind(StrEnum):
     """Every kind of event a flow may record. Later flows add theirs here."""
 
     USER_STARTED = "user_started"
+    USER_ACTIVE = "user_active"  # once a day per user, with the language: "active users"
     LANGUAGE_SET = "language_set"
     GUIDE_STARTED = "guide_started"
     GUIDE_STEP_VIEWED = "guide_step_viewed"
@@ -34,6 +35,7 @@ class EventKind(StrEnum):
     CIRCLE_JOINED = "circle_joined"
     CIRCLE_LEFT = "circle_left"
     CIRCLE_MESSAGE = "circle_message"
+    CIRCLE_FOUNDERS_REACHED = "circle_founders_reached"
     REVEAL_OPT_IN = "reveal_opt_in"
     INVITE_CREATED = "invite_created"
     INVITE_USED = "invite_used"

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from bot.clock import utc_now
 from bot.config import Locale
 from bot.db.users import User, UsersRepo
+from bot.events import EventKind, EventRecorder
 from bot.i18n import negotiate_locale
 from bot.identity import Identity
 
@@ -33,8 +34,10 @@ class UserLocaleMiddleware(I18nMiddleware):
         identity: Identity,
         default_locale: Locale,
         today: Callable[[], date] = lambda: utc_now().date(),
+        record_event: EventRecorder | None = None,
     ) -> None:
         super().__init__(i18n)
+        self._record_event = record_event
         self._users = users
         self._identity = identity
         self._default_locale = default_locale
@@ -48,9 +51,18 @@ class UserLocaleMiddleware(I18nMiddleware):
             user_key = self._identity.user_key(sender.id)
             user = await self._users.get(user_key)
             today = self._today()
-            if user is not None and user.last_seen_on != today:
-                # At most one write per user per day: last-seen has day precision on purpose.
+            if user is not None and not user.is_active:
+                # They wrote, so they unblocked the bot: reachable again, today.
                 await self._users.touch(user_key, today)
+            if user is not None and user.last_seen_on != today:
+                # At most one write per user per day: last-seen has day precision on purpose,
+                # and the day's activity is counted (with the language) for the statistics.
+                await self._users.touch(user_key, today)
+                if self._record_event is not None:
+                    locale = negotiate_locale(
+                        user.locale, sender.language_code, self._default_locale
+                    )
+                    await self._record_event(EventKind.USER_ACTIVE, user_key, locale=locale)
         data["user_key"] = user_key
         data["user"] = user
         return await super().__call__(handler, event, data)

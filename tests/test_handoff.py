@@ -198,8 +198,8 @@ async def test_without_forum_mode_cards_and_replies_route_the_case(chat: ChatHar
     card = card_of(calls)
     assert card.message_thread_id is None
     [copy] = [c for c in in_group(calls) if isinstance(c, methods.CopyMessage)]
-    card_id = copy.reply_to_message_id
-    assert card_id is not None, "the worker's message hangs under the card"
+    assert copy.reply_parameters is not None, "the worker's message hangs under the card"
+    card_id = copy.reply_parameters.message_id
     vera = volunteer(chat)
     await take(chat, vera)
     calls = await chat.feed(
@@ -270,6 +270,7 @@ async def test_end_rate_and_comment_is_passed_on_not_stored(
     [rated] = [e for e in await all_events(chat.services) if e.kind == "case_rated"]
     assert rated.fields["score"] == 4
     comment = "The volunteer explained article fourteen clearly"
+    await chat.feed(worker.callback(HelpCB(action=HelpAction.COMMENT).pack(), message_id=1))
     calls = await chat.feed(worker.text(comment))
     assert any(isinstance(c, methods.CopyMessage) and c.chat_id == GROUP for c in calls)
     closed = [e for e in await all_events(chat.services) if e.kind == "case_closed"]
@@ -452,3 +453,116 @@ async def test_admins_grant_and_revoke_the_volunteer_role(chat: ChatHarness) -> 
         c for c in await take(chat, observer) if isinstance(c, methods.AnswerCallbackQuery)
     ]
     assert not answer.show_alert, "the granted observer could take the case"
+
+
+async def test_review_fixes_hold(chat: ChatHarness) -> None:
+    """Regressions from the review: files with hidden data, notes in captions, who may act."""
+    worker = chat.user(WORKER, language_code="en")
+    calls = await open_case(chat, worker)
+    thread = card_of(calls).message_thread_id
+    in_case: dict[str, Any] = {"chat_id": GROUP, "chat_type": "supergroup", "thread_id": thread}
+    [refusal] = await chat.feed(worker.content("image_document"))
+    assert "not as files" in refusal.text
+
+    vera, bob = volunteer(chat, VOL_A), volunteer(chat, VOL_B)
+    await take(chat, vera)
+    close = CaseCB(action=CaseAction.CLOSE, case=1).pack()
+    [alert] = [
+        c
+        for c in await chat.feed(
+            bob.callback(close, message_id=2, chat_id=GROUP, chat_type="supergroup")
+        )
+        if isinstance(c, methods.AnswerCallbackQuery)
+    ]
+    assert "Only the volunteer who took the case" in (alert.text or "")
+    [reply] = await chat.feed(bob.text("/block", **in_case))
+    assert "Only the volunteer who took the case" in reply.text
+    case = await chat.services.cases.get(1)
+    assert case is not None and case.status == "taken"
+
+    [reply] = [
+        c
+        for c in await chat.feed(
+            vera.text("hi", chat_id=GROUP, chat_type="supergroup", thread_id=thread).model_copy()
+        )
+        if isinstance(c, methods.CopyMessage)
+    ]
+    assert reply.chat_id == WORKER
+
+
+async def test_the_enterprise_is_shown_to_the_holder_only(chat: ChatHarness) -> None:
+    from tests.test_match_flow import join
+
+    worker = chat.user(WORKER, language_code="en")
+    await join(chat, worker)  # registers an interest at Naftan
+    await chat.feed(worker.text("/volunteer"))
+    await chat.feed(
+        worker.callback(HelpCB(action=HelpAction.TOPIC, arg="legal").pack(), message_id=1)
+    )
+    await chat.feed(worker.callback(HelpCB(action=HelpAction.SHARE, arg="1").pack(), message_id=1))
+    calls = await chat.feed(worker.text("question"))
+    card = card_of(calls)
+    assert "Naftan" not in card.text, "not on the card the whole group sees"
+    vera, bob = volunteer(chat, VOL_A), volunteer(chat, VOL_B)
+    await take(chat, vera)
+    show = CaseCB(action=CaseAction.ENTERPRISE, case=1).pack()
+    [denied] = [
+        c
+        for c in await chat.feed(
+            bob.callback(show, message_id=2, chat_id=GROUP, chat_type="supergroup")
+        )
+        if isinstance(c, methods.AnswerCallbackQuery)
+    ]
+    assert "Naftan" not in (denied.text or "")
+    [shown] = [
+        c
+        for c in await chat.feed(
+            vera.callback(show, message_id=2, chat_id=GROUP, chat_type="supergroup")
+        )
+        if isinstance(c, methods.AnswerCallbackQuery)
+    ]
+    assert shown.show_alert and "Naftan" in (shown.text or "")
+    assert "enterprise_shown" in [a for _, a in await chat.services.cases.access_log(1)]
+
+
+async def test_a_blocked_worker_cannot_open_a_case_with_old_buttons(chat: ChatHarness) -> None:
+    worker = chat.user(WORKER, language_code="en")
+    calls = await open_case(chat, worker)
+    thread = card_of(calls).message_thread_id
+    vera = volunteer(chat)
+    await take(chat, vera)
+    await chat.feed(vera.text("/block", chat_id=GROUP, chat_type="supergroup", thread_id=thread))
+    [answer] = await chat.feed(
+        worker.callback(HelpCB(action=HelpAction.TOPIC, arg="legal").pack(), message_id=1)
+    )
+    assert isinstance(answer, methods.AnswerCallbackQuery)
+    assert await chat.services.cases.active_for(chat.services.identity.user_key(WORKER)) is None
+
+
+async def test_a_reopened_case_is_rated_once(chat: ChatHarness) -> None:
+    worker = chat.user(WORKER, language_code="en")
+    await open_case(chat, worker)
+    await chat.feed(worker.text("/end"))
+    await chat.feed(
+        worker.callback(HelpCB(action=HelpAction.RATE, arg="1-5").pack(), message_id=1)
+    )
+    await chat.feed(worker.text("/volunteer"))  # reopened within the week
+    await chat.feed(worker.text("/end"))
+    await chat.feed(
+        worker.callback(HelpCB(action=HelpAction.RATE, arg="1-1").pack(), message_id=1)
+    )
+    rated = [e.fields["score"] for e in await all_events(chat.services) if e.kind == "case_rated"]
+    assert rated == [5]
+
+
+async def test_anonymous_admins_are_told_why(chat: ChatHarness) -> None:
+    worker = chat.user(WORKER, language_code="en")
+    calls = await open_case(chat, worker)
+    thread = card_of(calls).message_thread_id
+    update = volunteer(chat).text("hi", chat_id=GROUP, chat_type="supergroup", thread_id=thread)
+    assert update.message is not None
+    anonymous = update.model_copy(
+        update={"message": update.message.model_copy(update={"sender_chat": update.message.chat})}
+    )
+    [reply] = await chat.feed(anonymous)
+    assert "Post as yourself" in reply.text

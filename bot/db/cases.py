@@ -11,7 +11,7 @@ from bot.db.database import Database
 
 _CASE = (
     "id, user_key, locale, topic, status, assignee, offered_to, thread_id, card_message_id,"
-    " share_enterprise, opened_at, taken_at, responded, reminded, worker_told, opened_on,"
+    " enterprise_id, opened_at, taken_at, responded, reminded, worker_told, opened_on,"
     " closed_on, rating"
 )
 
@@ -27,7 +27,7 @@ class Case:
     offered_to: str | None
     thread_id: int | None
     card_message_id: int | None
-    share_enterprise: bool
+    enterprise_id: int | None  # shown to the assignee on request, when the worker agreed
     opened_at: datetime | None
     taken_at: datetime | None
     responded: bool
@@ -52,7 +52,7 @@ def _case(row: aiosqlite.Row) -> Case:
         offered_to=row["offered_to"],
         thread_id=row["thread_id"],
         card_message_id=row["card_message_id"],
-        share_enterprise=bool(row["share_enterprise"]),
+        enterprise_id=row["enterprise_id"],
         opened_at=moment(row["opened_at"]),
         taken_at=moment(row["taken_at"]),
         responded=bool(row["responded"]),
@@ -114,18 +114,20 @@ class CasesRepo:
         return _case(row) if row else None
 
     async def open(
-        self, user_key: str, locale: str, topic: str, share_enterprise: bool, now: datetime
+        self, user_key: str, locale: str, topic: str, enterprise_id: int | None, now: datetime
     ) -> Case | None:
-        """A new case; None when the worker already has one that is not closed."""
+        """A new case; None when the worker already has one open, or is blocked."""
+        if await self.is_blocked(user_key):
+            return None
         try:
             case_id = await self._db.insert(
-                "INSERT INTO cases (user_key, locale, topic, share_enterprise, opened_at,"
+                "INSERT INTO cases (user_key, locale, topic, enterprise_id, opened_at,"
                 " opened_on) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     user_key,
                     locale,
                     topic,
-                    int(share_enterprise),
+                    enterprise_id,
                     minute(now),
                     now.date().isoformat(),
                 ),
@@ -138,7 +140,7 @@ class CasesRepo:
         changed = await self._db.execute(
             "UPDATE cases SET status = 'open', assignee = NULL, offered_to = NULL,"
             " opened_at = ?, taken_at = NULL, responded = 0, reminded = 0, worker_told = 0,"
-            " closed_on = NULL, rating = NULL WHERE id = ? AND status = 'closed'",
+            " closed_on = NULL WHERE id = ? AND status = 'closed'",
             (minute(now), case_id),
         )
         return changed > 0
@@ -167,11 +169,13 @@ class CasesRepo:
         )
         return changed > 0
 
-    async def release(self, case_id: int, volunteer_key: str) -> bool:
+    async def release(self, case_id: int, volunteer_key: str, now: datetime) -> bool:
+        """Back to the queue: waiting (and its reminders) starts again."""
         changed = await self._db.execute(
-            "UPDATE cases SET status = 'open', assignee = NULL, offered_to = NULL"
+            "UPDATE cases SET status = 'open', assignee = NULL, offered_to = NULL,"
+            " opened_at = ?, reminded = 0, worker_told = 0"
             " WHERE id = ? AND status = 'taken' AND assignee = ?",
-            (case_id, volunteer_key),
+            (minute(now), case_id, volunteer_key),
         )
         return changed > 0
 

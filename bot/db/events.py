@@ -53,6 +53,27 @@ class EventsRepo:
             for row in rows
         ]
 
+    async def activity(self, start: date, end: date) -> tuple[int, int]:
+        """(new users, active users) on days ``start <= day < end``, counted in SQL."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FILTER (WHERE kind = 'user_started'),"
+            " COUNT(DISTINCT user_key) FROM events WHERE occurred_on >= ? AND occurred_on < ?",
+            (start.isoformat(), end.isoformat()),
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def claim_report(self, week: str, today: date) -> bool:
+        """Mark a week's report as sent; False when it already was (idempotent sending)."""
+        changed = await self._db.execute(
+            "INSERT OR IGNORE INTO report_runs (week, sent_on) VALUES (?, ?)",
+            (week, today.isoformat()),
+        )
+        return changed > 0
+
+    async def unclaim_report(self, week: str) -> None:
+        """Sending failed: let the next pass try again."""
+        await self._db.execute("DELETE FROM report_runs WHERE week = ?", (week,))
+
     async def count(self, kind: str | None = None) -> int:
         if kind is None:
             row = await self._db.fetchone("SELECT COUNT(*) FROM events")

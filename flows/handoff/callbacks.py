@@ -15,6 +15,7 @@ class HelpAction(StrEnum):
     SHARE = "share"  # arg: "1" share the enterprise with the volunteer, "0" do not
     END = "end"  # the worker ends the conversation
     RATE = "rate"  # arg: case-score (":" separates callback data fields)
+    COMMENT = "comment"  # the worker wants to add a comment after rating
     SKIP = "skip"  # no comment after rating
 
 
@@ -27,6 +28,7 @@ class HelpCB(CallbackData, prefix="help1"):
 
 class CaseAction(StrEnum):
     TAKE = "take"
+    ENTERPRISE = "firm"  # show the assignee the enterprise the worker agreed to share
     RELEASE = "release"
     CLOSE = "close"
     ACCEPT = "accept"  # accept a transfer

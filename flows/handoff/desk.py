@@ -16,7 +16,7 @@ from datetime import datetime
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -96,14 +96,9 @@ class Desk:
                 count=await self.cases.count_for(case.user_key) - 1
             ),
         ]
-        if case.share_enterprise:
-            enterprise = await self.enterprises.interest_of(case.user_key)
-            if enterprise is not None:
-                name = html.escape(
-                    f"{enterprise.name(self.settings.default_locale)}, "
-                    f"{enterprise.city(self.settings.default_locale)}"
-                )
-                lines.append(_("Enterprise (shared by the worker): {name}").format(name=name))
+        if case.enterprise_id is not None:
+            # Named only to the volunteer who holds the case, on request (and logged).
+            lines.append(_("Enterprise: shared with the volunteer who takes the case"))
         pack = next(iter(self.packs.values()))
         progress = await self.guide.get(case.user_key, pack.id)
         if progress is not None and progress.step:
@@ -143,6 +138,11 @@ class Desk:
             builder.button(
                 text=_("↩️ Release"), callback_data=CaseCB(action=CaseAction.RELEASE, case=case.id)
             )
+            if case.enterprise_id is not None:
+                builder.button(
+                    text=_("🏭 Enterprise"),
+                    callback_data=CaseCB(action=CaseAction.ENTERPRISE, case=case.id),
+                )
         builder.button(
             text=_("✅ Close"), callback_data=CaseCB(action=CaseAction.CLOSE, case=case.id)
         )
@@ -182,17 +182,28 @@ class Desk:
                 text, chat_id=self.group, message_id=case.card_message_id, reply_markup=keyboard
             )
 
-    async def note(self, case: Case, text: str) -> None:
-        """A line from the bot in the case's topic (or under its card)."""
-        await self.limiter.send(
+    async def note(
+        self, case: Case, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        """A line from the bot in the case's topic (or under its card); replies to it route."""
+        sent = await self.limiter.send(
             self.group,
             lambda: self.bot.send_message(
                 self.group,
                 text,
                 message_thread_id=case.thread_id,
-                reply_to_message_id=None if case.thread_id else case.card_message_id,
+                reply_parameters=self._under_card(case),
+                reply_markup=reply_markup,
             ),
         )
+        await self.cases.remember_message(case.id, sent.message_id)
+
+    @staticmethod
+    def _under_card(case: Case) -> ReplyParameters | None:
+        """Without topics, a case's messages hang under its card (sent even if it is gone)."""
+        if case.thread_id is not None or case.card_message_id is None:
+            return None
+        return ReplyParameters(message_id=case.card_message_id, allow_sending_without_reply=True)
 
     # -- relaying ----------------------------------------------------------------------------
 
@@ -204,7 +215,7 @@ class Desk:
                 lambda: message.copy_to(
                     self.group,
                     message_thread_id=case.thread_id,
-                    reply_to_message_id=None if case.thread_id else case.card_message_id,
+                    reply_parameters=self._under_card(case),
                     protect_content=True,
                 ),
             )

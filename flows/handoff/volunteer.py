@@ -71,6 +71,14 @@ async def _volunteer(user: User | None, desk: Desk, checks: VolunteerCheck) -> s
     return key if allowed else None
 
 
+def _may_act(case: Case, key: str, user: User | None, desk: Desk) -> bool:
+    """Only the volunteer who holds a case acts on it (an untaken one: any volunteer);
+    admins may always."""
+    if user is not None and user.id in desk.settings.admin_ids:
+        return True
+    return case.assignee in (None, key)
+
+
 async def _case_of(message: Message, desk: Desk) -> Case | None:
     found = await InCase()(message, desk)
     return found["case"] if isinstance(found, dict) else None
@@ -93,7 +101,7 @@ async def on_card_button(
         case CaseAction.TAKE:
             await _take(callback, case, key, desk)
         case CaseAction.RELEASE:
-            if await desk.cases.release(case.id, key):
+            if await desk.cases.release(case.id, key, desk.now):
                 await desk.cases.log(key, case.id, "release", today)
                 await desk.refresh_card(case.id)
                 await callback.answer(_("Released: the case is waiting again."))
@@ -102,8 +110,15 @@ async def on_card_button(
                     _("Only the volunteer who took the case can release it."), show_alert=True
                 )
         case CaseAction.CLOSE:
+            if not _may_act(case, key, callback.from_user, desk):
+                await callback.answer(
+                    _("Only the volunteer who took the case can close it."), show_alert=True
+                )
+                return
             await _close(case, key, desk, note=None)
             await callback.answer()
+        case CaseAction.ENTERPRISE:
+            await _show_enterprise(callback, case, key, desk)
         case CaseAction.ACCEPT:
             if await desk.cases.accept(case.id, key):
                 await desk.cases.log(key, case.id, "accept_transfer", today)
@@ -132,8 +147,6 @@ async def _take(callback: CallbackQuery, case: Case, key: str, desk: Desk) -> No
         await callback.answer(_("Already taken by {alias}.").format(alias=holder), show_alert=True)
         return
     await desk.cases.log(key, case.id, "take", desk.now.date())
-    if case.share_enterprise:
-        await desk.cases.log(key, case.id, "enterprise_shown", desk.now.date())
     await desk.record_event(
         EventKind.CASE_TAKEN, None, case=case.id, wait_seconds=desk.seconds_since(case.opened_at)
     )
@@ -167,6 +180,12 @@ async def on_group_message(
     message: Message, case: Case | None, desk: Desk, volunteer_checks: VolunteerCheck
 ) -> None:
     """In a case: the assigned volunteer's words go to the worker; the rest are notes."""
+    if message.sender_chat is not None:
+        # Anonymous admins and posts as the group: nobody to hold to account, nothing relayed.
+        await message.reply(
+            _("Post as yourself: anonymous messages are not passed on to the worker.")
+        )
+        return
     key = await _volunteer(message.from_user, desk, volunteer_checks)
     if key is None:
         if message.from_user is not None and not message.from_user.is_bot:
@@ -175,8 +194,9 @@ async def on_group_message(
     if case is None:
         await message.reply(_("This topic is not linked to a case."))
         return
-    if (message.text or "").startswith("//"):
-        return  # an internal note, by convention
+    await desk.cases.remember_message(case.id, message.message_id)  # replies to it route here
+    if (message.text or message.caption or "").startswith("//"):
+        return  # an internal note, by convention (in a caption too)
     if case.status == "closed":
         await message.reply(
             _("Case #{number} is closed: nothing was sent. /reopen to reopen it.").format(
@@ -237,7 +257,7 @@ async def cmd_close(
     if case.status == "closed":
         await message.reply(_("Case #{number} is already closed.").format(number=case.id))
         return
-    if case.assignee not in (None, key):
+    if not _may_act(case, key, message.from_user, desk):
         await message.reply(_("Only the volunteer who took the case can close it."))
         return
     await _close(case, key, desk, note=command.args)
@@ -249,7 +269,7 @@ async def cmd_release(message: Message, desk: Desk, volunteer_checks: VolunteerC
     if found is None:
         return
     key, case = found
-    if await desk.cases.release(case.id, key):
+    if await desk.cases.release(case.id, key, desk.now):
         await desk.cases.log(key, case.id, "release", desk.now.date())
         await desk.refresh_card(case.id)
         await message.reply(_("Released: the case is waiting again."))
@@ -264,7 +284,14 @@ async def cmd_reopen(message: Message, desk: Desk, volunteer_checks: VolunteerCh
         return
     key, case = found
     active = await desk.cases.active_for(case.user_key)
-    if case.status != "closed" or (active is not None and active.id != case.id):
+    window = desk.settings.reopen_days
+    too_old = case.closed_on is None or (desk.now.date() - case.closed_on).days > window
+    if (
+        case.status != "closed"
+        or (active is not None and active.id != case.id)
+        or too_old
+        or await desk.cases.is_blocked(case.user_key)
+    ):
         await message.reply(_("Case #{number} cannot be reopened.").format(number=case.id))
         return
     await desk.cases.reopen(case.id, desk.now)
@@ -290,7 +317,10 @@ async def cmd_transfer(
     if found is None:
         return
     key, case = found
-    if not await desk.cases.offer(case.id, key, "*"):
+    target = message.reply_to_message.from_user if message.reply_to_message else None
+    # As a reply to a volunteer's message: offered to them only; otherwise to any volunteer.
+    offered_to = desk.identity.user_key(target.id) if target and not target.is_bot else "*"
+    if not await desk.cases.offer(case.id, key, offered_to):
         await message.reply(_("Only the volunteer who took the case can hand it on."))
         return
     await desk.cases.log(key, case.id, "transfer", desk.now.date())
@@ -377,6 +407,9 @@ async def cmd_block(message: Message, desk: Desk, volunteer_checks: VolunteerChe
     if found is None:
         return
     key, case = found
+    if not _may_act(case, key, message.from_user, desk):
+        await message.reply(_("Only the volunteer who took the case can block its worker."))
+        return
     await desk.cases.block(case.user_key, desk.now.date())
     await desk.cases.log(key, case.id, "block", desk.now.date())
     if case.status != "closed":
@@ -426,3 +459,20 @@ async def cmd_grant(message: Message, command: CommandObject, desk: Desk) -> Non
         await message.reply(_("Granted: they can act on cases even without group membership."))
     else:
         await message.reply(_("Revoked: they act on cases only while a member of this group."))
+
+
+async def _show_enterprise(callback: CallbackQuery, case: Case, key: str, desk: Desk) -> None:
+    """The enterprise the worker agreed to share: to the volunteer holding the case only."""
+    if case.assignee != key or case.enterprise_id is None:
+        await callback.answer(
+            _("Only the volunteer who took the case can see the enterprise."), show_alert=True
+        )
+        return
+    enterprise = await desk.enterprises.get(case.enterprise_id)
+    if enterprise is None:
+        await callback.answer(_("This case does not exist."), show_alert=True)
+        return
+    locale = desk.settings.default_locale
+    await desk.cases.log(key, case.id, "enterprise_shown", desk.now.date())
+    # An alert is seen by the one who pressed, not by the group.
+    await callback.answer(f"{enterprise.name(locale)}, {enterprise.city(locale)}", show_alert=True)

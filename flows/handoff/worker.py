@@ -14,12 +14,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.db.cases import Case, CasesRepo
+from bot.db.circles import CirclesRepo
 from bot.db.enterprises import EnterprisesRepo
 from bot.events import EventKind
 from bot.filters import IsCommand
 from flows.handoff.callbacks import TOPICS, HelpAction, HelpCB
 from flows.handoff.desk import Desk, topic_label
 from flows.handoff.states import HelpSG
+from flows.media import carries_hidden_data
 from flows.onboarding.callbacks import MenuAction, MenuCB
 from flows.screens import show_screen
 from flows.state import drop_data
@@ -51,6 +53,7 @@ def create_router() -> Router:
         (HelpAction.SHARE, on_share),
         (HelpAction.END, on_end),
         (HelpAction.RATE, on_rate),
+        (HelpAction.COMMENT, on_want_comment),
         (HelpAction.SKIP, on_skip_comment),
     ):
         router.callback_query.register(handler, HelpCB.filter(F.action == action))
@@ -87,6 +90,7 @@ async def _begin(user_key: str, state: FSMContext, desk: Desk) -> tuple[str, Inl
     """What "Talk to a volunteer" leads to: a topic, the open case, or a reopened one."""
     if desk.settings.volunteers_chat_id is None:
         return _("Volunteers are not available in this bot yet."), _menu_kb()
+    await drop_data(state, *KEYS)  # nothing from an abandoned attempt carries over
     if await desk.cases.is_blocked(user_key):
         # Neutral on purpose: a blocked informer should learn nothing from the wording.
         return _(
@@ -143,7 +147,7 @@ async def on_topic(
     desk: Desk,
 ) -> None:
     """A topic chosen: offer to share the enterprise, if the worker named one."""
-    if callback_data.arg not in TOPICS:
+    if callback_data.arg not in TOPICS or await desk.cases.is_blocked(user_key):
         await callback.answer(_("This button has expired. Send /start for a fresh menu."))
         return
     await state.update_data({"topic": callback_data.arg})
@@ -168,10 +172,16 @@ async def on_topic(
 
 
 async def on_share(
-    callback: CallbackQuery, callback_data: HelpCB, state: FSMContext, desk: Desk
+    callback: CallbackQuery,
+    callback_data: HelpCB,
+    state: FSMContext,
+    user_key: str,
+    enterprises: EnterprisesRepo,
+    desk: Desk,
 ) -> None:
-    """Whether the card may show the enterprise."""
-    await state.update_data({"share": callback_data.arg == "1"})
+    """Whether the volunteer who takes the case may see this enterprise (this one only)."""
+    enterprise = await enterprises.interest_of(user_key) if callback_data.arg == "1" else None
+    await state.update_data({"share": enterprise.id if enterprise else None})
     await _ask_first_message(callback, state, desk)
 
 
@@ -193,22 +203,35 @@ async def _ask_first_message(callback: CallbackQuery, state: FSMContext, desk: D
     )
 
 
-async def on_first_message(message: Message, state: FSMContext, user_key: str, desk: Desk) -> None:
+async def on_first_message(
+    message: Message, state: FSMContext, user_key: str, circles: CirclesRepo, desk: Desk
+) -> None:
     """The first message opens the case and goes to the volunteers."""
     data = await state.get_data()
     topic = str(data.get("topic") or "other")
     if not _relayable(message):
         await message.answer(_refusal(message))
         return
+    share = data.get("share")
     case = await desk.cases.open(
-        user_key, desk.i18n.current_locale, topic, bool(data.get("share")), desk.now
+        user_key, desk.i18n.current_locale, topic, int(share) if share else None, desk.now
     )
     await state.set_state(None)
     await drop_data(state, *KEYS)
-    if case is None:  # opened meanwhile (a double tap): write into the open one
+    if case is None:  # opened meanwhile (a double tap), or the worker is blocked
         case = await desk.cases.active_for(user_key)
-        assert case is not None
+        if case is None:
+            await message.answer(
+                _("Volunteers are not available right now. Please use the guide and the FAQ."),
+                reply_markup=_menu_kb(),
+            )
+            return
     else:
+        member = await circles.membership(user_key)
+        if member is not None and member.relay_on:
+            # Exclusive: while the case is open, what the worker writes goes to the volunteer.
+            await circles.set_relay(member.circle_id, user_key, False)
+            await message.answer(_("Circle mode is off while you talk to the volunteer."))
         case = await desk.post_card(case)
         await desk.record_event(
             EventKind.CASE_OPENED, user_key, case=case.id, topic=topic, locale=case.locale
@@ -225,10 +248,17 @@ async def on_first_message(message: Message, state: FSMContext, user_key: str, d
 
 
 def _relayable(message: Message) -> bool:
-    return any(getattr(message, kind, None) for kind in RELAYED)
+    return any(getattr(message, kind, None) for kind in RELAYED) and not carries_hidden_data(
+        message
+    )
 
 
 def _refusal(message: Message) -> str:
+    if carries_hidden_data(message):
+        return _(
+            "Please send pictures and videos as photos or videos, not as files: a file keeps "
+            "hidden details such as where it was taken, which could identify you."
+        )
     if message.location or message.venue or message.contact:
         return _(
             "Locations and contacts are not passed on: they could "
@@ -322,18 +352,27 @@ async def on_rate(
         await callback.answer(_("This button has expired. Send /start for a fresh menu."))
         return
     await desk.record_event(EventKind.CASE_RATED, user_key, case=case_id, score=score)
-    await state.set_state(HelpSG.comment)
     await state.update_data({"rating_case": case_id})
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("Skip"), callback_data=HelpCB(action=HelpAction.SKIP))
+    builder.button(text=_("💬 Add a comment"), callback_data=HelpCB(action=HelpAction.COMMENT))
+    builder.button(text=_("⬅️ Menu"), callback_data=MenuCB(action=MenuAction.MENU))
+    builder.adjust(1)
     await show_screen(
         callback,
-        _(
-            "Thank you. Would you like to add a comment for the volunteers? "
-            "Type it, or tap Skip. It is passed on, not stored."
-        ),
+        _("Thank you. You may add a comment for the volunteers: it is passed on, not stored."),
         builder.as_markup(),
     )
+
+
+async def on_want_comment(callback: CallbackQuery, state: FSMContext) -> None:
+    """Only after this button does the next message become a comment (not a circle message)."""
+    if not (await state.get_data()).get("rating_case"):
+        await callback.answer(_("This button has expired. Send /start for a fresh menu."))
+        return
+    await state.set_state(HelpSG.comment)
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Skip"), callback_data=HelpCB(action=HelpAction.SKIP))
+    await show_screen(callback, _("Type your comment for the volunteers."), builder.as_markup())
 
 
 async def on_comment(message: Message, state: FSMContext, user_key: str, desk: Desk) -> None:

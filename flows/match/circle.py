@@ -18,12 +18,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.content.guide import Pack
+from bot.db.cases import CasesRepo
 from bot.db.circles import CirclesRepo, Member
 from bot.db.enterprises import EnterprisesRepo
 from bot.events import EventKind
 from bot.fanout import Delivery, fan_out
 from flows.match.callbacks import CircleAction, CircleCB, MatchAction, MatchCB
 from flows.match.circles import Circles, pseudonym
+from flows.media import carries_hidden_data
 from flows.onboarding.callbacks import MenuAction, MenuCB
 from flows.screens import show_screen
 
@@ -195,18 +197,28 @@ async def on_relay(
     callback_data: CircleCB,
     user_key: str,
     circles: CirclesRepo,
+    cases: CasesRepo,
     enterprises: EnterprisesRepo,
     packs: dict[str, Pack],
     i18n: I18n,
 ) -> None:
-    """Turn circle mode on or off."""
+    """Turn circle mode on or off (not on while a conversation with a volunteer is open)."""
     member = await circles.membership(user_key)
     if member is None:
         await show_screen(callback, *_not_a_member())
         return
-    await circles.set_relay(
-        member.circle_id, user_key, callback_data.action == CircleAction.RELAY_ON
-    )
+    turning_on = callback_data.action == CircleAction.RELAY_ON
+    if turning_on and await cases.active_for(user_key) is not None:
+        # One place for what you write: an open conversation with a volunteer comes first.
+        await callback.answer(
+            _(
+                "End your conversation with the volunteer first (/end): until then, what you "
+                "write goes to the volunteer."
+            ),
+            show_alert=True,
+        )
+        return
+    await circles.set_relay(member.circle_id, user_key, turning_on)
     await on_menu(callback, user_key, circles, enterprises, packs, i18n)
 
 
@@ -351,8 +363,7 @@ async def on_circle_message(
             )
         )
         return
-    mime = message.document.mime_type if message.document else None
-    if mime and mime.startswith("image/"):
+    if carries_hidden_data(message):
         # A picture sent as a file keeps its hidden data (the place it was taken, the camera);
         # Telegram strips that from photos.
         await message.answer(

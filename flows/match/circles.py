@@ -75,6 +75,12 @@ class Circles:
     today: date
     #: One lock per enterprise: two coworkers agreeing at once must not both open its circle.
     locks: dict[int, asyncio.Lock]
+    #: Founders the law requires (10 for an enterprise-level union): reaching it is an event.
+    founders: int | None = None
+
+    async def _count_founders(self, circle_id: int, before: int, after: int) -> None:
+        if self.founders and before < self.founders <= after:
+            await self.record_event(EventKind.CIRCLE_FOUNDERS_REACHED, None, circle=circle_id)
 
     async def recipients(self, circle_id: int, exclude: str | None = None) -> list[Recipient]:
         members = [m for m in await self.circles.members(circle_id) if m.user_key != exclude]
@@ -159,6 +165,7 @@ class Circles:
         for key in ready:
             await self.record_event(EventKind.CIRCLE_JOINED, key, circle=circle_id)
         size = len(ready)
+        await self._count_founders(circle_id, 0, size)
         await self.announce(
             await self.recipients(circle_id, exclude=user_key),
             lambda: _(
@@ -194,6 +201,7 @@ class Circles:
         if before is None or not before.active:
             await self.record_event(EventKind.CIRCLE_JOINED, user_key, circle=circle_id)
             size = len(others) + 1
+            await self._count_founders(circle_id, size - 1, size)
             await self.announce(
                 others,
                 lambda: _("{member} joined the circle. Members now: {size}.").format(

@@ -34,5 +34,6 @@ class CirclesMiddleware(BaseMiddleware):
             record_event=data["record_event"],
             today=clock().date(),
             locks=data["circle_locks"],
+            founders=next(iter(data["packs"].values())).founders,
         )
         return await handler(event, data)

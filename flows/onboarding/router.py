@@ -112,9 +112,11 @@ async def cmd_cancel(
 
 
 async def on_menu_button(
-    callback: CallbackQuery, callback_data: MenuCB, templates: Templates
+    callback: CallbackQuery, callback_data: MenuCB, templates: Templates, state: FSMContext
 ) -> None:
     """A main-menu entry: each opens its screen in the same message."""
+    if callback_data.action == MenuAction.MENU:
+        await state.set_state(None)  # the menu leaves whatever step the user was on
     match callback_data.action:
         case MenuAction.MENU:
             await show_screen(

@@ -10,7 +10,7 @@ CREATE TABLE cases (
     offered_to        TEXT,                         -- a transfer waiting to be accepted ('*': anyone)
     thread_id         INTEGER,                      -- forum topic in the volunteers' group
     card_message_id   INTEGER,                      -- the case card (routing without forum mode)
-    share_enterprise  INTEGER NOT NULL DEFAULT 0,
+    enterprise_id     INTEGER,                      -- the enterprise the worker agreed to show
     -- Times to the minute while the case is open (waits, reminders); cleared at close.
     opened_at         TEXT,
     taken_at          TEXT,

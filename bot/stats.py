@@ -1,0 +1,156 @@
+"""The weekly statistics, computed from events alone.
+
+Weeks are ISO weeks in the bot's time zone (events carry the local day). Any breakdown count
+below ``k`` is shown as "<k", so that nobody can be singled out from a small number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from bot.db.events import Event
+
+HOUR = 3600
+
+
+def week_start(day: date) -> date:
+    """The Monday of the ISO week that holds ``day``."""
+    return day - timedelta(days=day.weekday())
+
+
+def parse_week(text: str) -> date:
+    """``2026-W47`` → the Monday of that ISO week; ValueError when it is not one."""
+    year, sep, week = text.strip().upper().partition("-W")
+    if not sep or not year.isdigit() or not week.isdigit():
+        raise ValueError(text)
+    return date.fromisocalendar(int(year), int(week), 1)
+
+
+def week_label(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def suppress(count: int, k: int) -> str:
+    """A count as shown in a breakdown: the number, or "<k" below k."""
+    return str(count) if count >= k else f"<{k}"
+
+
+@dataclass
+class WeekFigures:
+    """Every figure of one week."""
+
+    new_users: int = 0
+    active_users: int = 0
+    active_by_language: Counter[str] = field(default_factory=Counter)
+    guide_started: int = 0
+    guide_completed: int = 0
+    funnel: Counter[str] = field(default_factory=Counter)  # step id → views
+    documents: Counter[str] = field(default_factory=Counter)  # kind → files
+    faq_hits: int = 0
+    faq_misses: int = 0
+    interests: int = 0
+    interests_by_enterprise: Counter[int] = field(default_factory=Counter)
+    pending_enterprises: int = 0
+    circles_opened: int = 0
+    circles_reaching_founders: int = 0
+    reveals: int = 0
+    cases_opened: int = 0
+    cases_taken: int = 0
+    cases_closed: int = 0
+    take_seconds: list[int] = field(default_factory=list)
+    response_seconds: list[int] = field(default_factory=list)
+    ratings: list[int] = field(default_factory=list)
+
+    @property
+    def answered_within_hour(self) -> float | None:
+        if not self.response_seconds:
+            return None
+        return sum(1 for s in self.response_seconds if s <= HOUR) / len(self.response_seconds)
+
+    @property
+    def average_rating(self) -> float | None:
+        return statistics.fmean(self.ratings) if self.ratings else None
+
+
+def percentile(values: list[int], share: float) -> float | None:
+    """The nearest-rank percentile (0 < share ≤ 1), or None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-int(share * 100) * len(ordered) // 100))  # ceil(share * n)
+    return float(ordered[min(rank, len(ordered)) - 1])
+
+
+def median(values: list[int]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+#: Events that are simply counted, and the figure each one adds to.
+COUNTED = {
+    "user_started": "new_users",
+    "guide_started": "guide_started",
+    "guide_completed": "guide_completed",
+    "interest_registered": "interests",
+    "enterprise_pending": "pending_enterprises",
+    "circle_opened": "circles_opened",
+    "circle_founders_reached": "circles_reaching_founders",
+    "reveal_opt_in": "reveals",
+    "case_opened": "cases_opened",
+    "case_taken": "cases_taken",
+    "case_closed": "cases_closed",
+}
+#: Events that add one number (from a field) to a list of values.
+MEASURED = {
+    "case_taken": ("take_seconds", "wait_seconds"),
+    "case_first_response": ("response_seconds", "seconds"),
+    "case_rated": ("ratings", "score"),
+}
+#: Events that count toward a breakdown, by one of their fields.
+BROKEN_DOWN = {
+    "guide_step_viewed": ("funnel", "step"),
+    "document_generated": ("documents", "kind"),
+}
+
+
+def compute(events: Iterable[Event]) -> WeekFigures:
+    """The figures of the events of one week (and only those)."""
+    figures = WeekFigures()
+    active: dict[str, str | None] = {}
+    for event in events:
+        kind, fields = event.kind, event.fields
+        if event.user_key is not None:
+            locale = fields.get("locale") if kind in ("user_started", "user_active") else None
+            active[event.user_key] = locale or active.get(event.user_key)
+        if kind in COUNTED:
+            setattr(figures, COUNTED[kind], getattr(figures, COUNTED[kind]) + 1)
+        if kind in MEASURED:
+            values, name = MEASURED[kind]
+            getattr(figures, values).append(int(fields.get(name, 0)))
+        if kind in BROKEN_DOWN:
+            counter, name = BROKEN_DOWN[kind]
+            getattr(figures, counter)[str(fields.get(name))] += 1
+        if kind == "faq_searched":
+            if fields.get("hit"):
+                figures.faq_hits += 1
+            else:
+                figures.faq_misses += 1
+        elif kind == "interest_registered":
+            figures.interests_by_enterprise[int(fields.get("enterprise", 0))] += 1
+    figures.active_users = len(active)
+    figures.active_by_language = Counter(locale or "?" for locale in active.values())
+    return figures
+
+
+def csv_bytes(rows: list[tuple[str, str, str]]) -> bytes:
+    """UTF-8 with a BOM, so that spreadsheets read Cyrillic: (figure, this week, last week)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")

@@ -1,0 +1,1 @@
+"""The coordinators' weekly report: text, chart and CSV, aggregates only."""

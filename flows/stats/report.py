@@ -1,0 +1,182 @@
+"""Building the weekly report from events: figures, their change, suppressed breakdowns."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.db.enterprises import EnterprisesRepo
+from bot.db.events import EventsRepo
+from bot.stats import WeekFigures, compute, csv_bytes, median, percentile, suppress, week_label
+
+WEEKS_IN_CHART = 12
+
+
+@dataclass
+class Report:
+    week: date  # its Monday
+    label: str  # 2026-W47
+    text: str  # Telegram HTML
+    csv: bytes
+    history: list[tuple[str, int, int]]  # (week, new users, active users), oldest first
+    this: WeekFigures
+    previous: WeekFigures
+
+
+def _change(now: float | None, before: float | None) -> str:
+    if now is None or before is None:
+        return ""
+    delta = now - before
+    if delta == 0:
+        return " (±0)"
+    return f" ({delta:+g})"
+
+
+def _min(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60)
+
+
+def _pct(share: float | None) -> float | None:
+    return None if share is None else round(share * 100)
+
+
+def _one(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+async def build_report(
+    events: EventsRepo, enterprises: EnterprisesRepo, monday: date, k: int, locale: str
+) -> Report:
+    """The report of the ISO week that starts on ``monday``, against the week before."""
+    this = compute(await events.between(monday, monday + timedelta(days=7)))
+    previous = compute(await events.between(monday - timedelta(days=7), monday))
+    history = []
+    for back in range(WEEKS_IN_CHART - 1, -1, -1):
+        start = monday - timedelta(days=7 * back)
+        new, active = await events.activity(start, start + timedelta(days=7))
+        history.append((week_label(start), new, active))
+
+    rows: list[tuple[str, str, str]] = [(_("Figure"), week_label(monday), _("week before"))]
+    minutes = " " + _("min")
+
+    def figure(label: str, now: float | None, before: float | None, unit: str = "") -> str:
+        """One figure with its unit, the week before, and the change (in the same unit)."""
+
+        def shown(value: float | None) -> str:
+            return "—" if value is None else f"{value:g}{unit}"
+
+        rows.append((label, shown(now), shown(before)))
+        return html.escape(f"{label}: {shown(now)}{_change(now, before)}")
+
+    def heading(text: str) -> str:
+        return f"<b>{html.escape(text)}</b>"
+
+    def line(text: str) -> str:
+        return html.escape(text)
+
+    take, took = this.take_seconds, previous.take_seconds
+    answer, answered = this.response_seconds, previous.response_seconds
+    enterprises_line = await _enterprises(enterprises, this.interests_by_enterprise, k, locale)
+    lines = [
+        heading(_("Weekly report {week}").format(week=week_label(monday))),
+        line(
+            _("{start} to {end}").format(
+                start=monday.isoformat(), end=(monday + timedelta(days=6)).isoformat()
+            )
+        ),
+        "",
+        heading(_("People")),
+        figure(_("New users"), this.new_users, previous.new_users),
+        figure(_("Active users"), this.active_users, previous.active_users),
+        line(_("By language: {counts}").format(counts=_breakdown(this.active_by_language, k))),
+        "",
+        heading(_("Guide")),
+        figure(_("Guides started"), this.guide_started, previous.guide_started),
+        figure(_("Guides completed"), this.guide_completed, previous.guide_completed),
+        figure(
+            _("Documents generated"),
+            sum(this.documents.values()),
+            sum(previous.documents.values()),
+        ),
+        figure(_("FAQ answers found"), this.faq_hits, previous.faq_hits),
+        figure(_("FAQ questions without an answer"), this.faq_misses, previous.faq_misses),
+        line(_("Steps read: {counts}").format(counts=_breakdown(this.funnel, k))),
+        line(_("Documents by kind: {counts}").format(counts=_breakdown(this.documents, k))),
+        "",
+        heading(_("Coworkers")),
+        figure(_("Interests registered"), this.interests, previous.interests),
+        figure(
+            _("New pending enterprises"), this.pending_enterprises, previous.pending_enterprises
+        ),
+        figure(_("Circles opened"), this.circles_opened, previous.circles_opened),
+        figure(
+            _("Circles reaching the founders' number"),
+            this.circles_reaching_founders,
+            previous.circles_reaching_founders,
+        ),
+        figure(_("Contact exchanges (opt-ins)"), this.reveals, previous.reveals),
+        line(_("By enterprise: {counts}").format(counts=enterprises_line)),
+        "",
+        heading(_("Volunteers")),
+        figure(_("Cases opened"), this.cases_opened, previous.cases_opened),
+        figure(_("Cases taken"), this.cases_taken, previous.cases_taken),
+        figure(_("Cases closed"), this.cases_closed, previous.cases_closed),
+        figure(_("Time to take, median"), _min(median(take)), _min(median(took)), minutes),
+        figure(
+            _("Time to take, 90th percentile"),
+            _min(percentile(take, 0.9)),
+            _min(percentile(took, 0.9)),
+            minutes,
+        ),
+        figure(_("First response, median"), _min(median(answer)), _min(median(answered)), minutes),
+        figure(
+            _("First response, 90th percentile"),
+            _min(percentile(answer, 0.9)),
+            _min(percentile(answered, 0.9)),
+            minutes,
+        ),
+        figure(
+            _("Answered within an hour"),
+            _pct(this.answered_within_hour),
+            _pct(previous.answered_within_hour),
+            "%",
+        ),
+        figure(_("Average rating"), _one(this.average_rating), _one(previous.average_rating)),
+        "",
+        "<i>" + line(_("Counts below {k} in breakdowns are shown as <{k}.").format(k=k)) + "</i>",
+    ]
+    return Report(
+        week=monday,
+        label=week_label(monday),
+        text="\n".join(lines),
+        csv=csv_bytes(rows),
+        history=history,
+        this=this,
+        previous=previous,
+    )
+
+
+def _breakdown(counts: Counter[str], k: int) -> str:
+    if not counts:
+        return "—"
+    return ", ".join(f"{key} {suppress(count, k)}" for key, count in counts.most_common())
+
+
+async def _enterprises(
+    enterprises: EnterprisesRepo, counts: Counter[int], k: int, locale: str
+) -> str:
+    """Named only where at least k workers registered interest; the rest are summed."""
+    named, others = [], 0
+    for enterprise_id, count in counts.most_common():
+        enterprise = await enterprises.get(enterprise_id) if count >= k else None
+        if enterprise is not None:
+            named.append(f"{enterprise.name(locale)} {count}")
+        else:
+            others += count
+    if others:
+        named.append(_("other enterprises {count}").format(count=suppress(others, k)))
+    return ", ".join(named) or "—"

@@ -1,0 +1,228 @@
+"""/stats for coordinators, the CSV button, and the Monday report to the coordinators' chat."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+from aiogram import Bot, Router
+from aiogram.enums import ChatMemberStatus
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db.enterprises import EnterprisesRepo
+from bot.db.events import EventsRepo
+from bot.db.users import UsersRepo
+from bot.identity import Identity
+from bot.stats import parse_week, week_label, week_start
+from flows.stats.chart import render_chart
+from flows.stats.report import Report, build_report
+
+log = logging.getLogger(__name__)
+#: The report goes out on Mondays at this time, in the bot's time zone.
+SEND_AT = time(9, 0)
+
+
+class StatsCB(CallbackData, prefix="stats1"):
+    """The CSV of one week's report: ``week`` is its Monday as YYYYMMDD."""
+
+    week: int
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_stats, Command("stats"))
+    router.callback_query.register(on_csv, StatsCB.filter())
+    return router
+
+
+async def is_coordinator(
+    bot: Bot, settings: Settings, users: UsersRepo, identity: Identity, user_id: int
+) -> bool:
+    """An admin, someone granted the role, or a member of the coordinators' chat."""
+    if user_id in settings.admin_ids:
+        return True
+    user = await users.get(identity.user_key(user_id))
+    if user is not None and user.is_coordinator:
+        return True
+    if settings.coordinators_chat_id is None:
+        return False
+    try:
+        member = await bot.get_chat_member(settings.coordinators_chat_id, user_id)
+    except TelegramAPIError:
+        return False
+    return member.status in (
+        ChatMemberStatus.CREATOR,
+        ChatMemberStatus.ADMINISTRATOR,
+        ChatMemberStatus.MEMBER,
+    )
+
+
+def _titles() -> dict[str, str]:
+    return {
+        "users": _("New and active users, last 12 weeks"),
+        "new": _("New users"),
+        "active": _("Active users"),
+        "funnel": _("Guide steps read this week"),
+        "cases": _("Cases this week"),
+        "opened": _("Cases opened"),
+        "taken": _("Cases taken"),
+        "closed": _("Cases closed"),
+    }
+
+
+def _csv_kb(report: Report) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("📄 CSV"), callback_data=StatsCB(week=int(report.week.strftime("%Y%m%d")))
+    )
+    return builder.as_markup()
+
+
+def _csv_file(report: Report) -> BufferedInputFile:
+    return BufferedInputFile(report.csv, filename=f"supolka-{report.label}.csv")
+
+
+async def send_report(bot: Bot, chat_id: int, report: Report) -> None:
+    """The text, then the chart (when it can be drawn), with the CSV button."""
+    chart = await render_chart(report, _titles())
+    if chart is None:
+        await bot.send_message(chat_id, report.text, reply_markup=_csv_kb(report))
+        return
+    await bot.send_message(chat_id, report.text)
+    await bot.send_photo(
+        chat_id,
+        BufferedInputFile(chart, filename=f"supolka-{report.label}.png"),
+        reply_markup=_csv_kb(report),
+    )
+
+
+def last_full_week(now: datetime, settings: Settings) -> datetime:
+    local = now.astimezone(settings.tz)
+    monday = week_start(local.date()) - timedelta(days=7)
+    return datetime.combine(monday, time(0), settings.tz)
+
+
+async def cmd_stats(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    settings: Settings,
+    users: UsersRepo,
+    identity: Identity,
+    events: EventsRepo,
+    enterprises: EnterprisesRepo,
+    i18n: I18n,
+    clock: Clock,
+) -> None:
+    """/stats [2026-W47] [csv]: the report of the last full week, or of the one named."""
+    user = message.from_user
+    in_coordinators_chat = message.chat.id == settings.coordinators_chat_id
+    if user is None or not (
+        in_coordinators_chat or await is_coordinator(bot, settings, users, identity, user.id)
+    ):
+        await message.answer(_("The weekly report is for coordinators only."))
+        return
+    words = (command.args or "").split()
+    want_csv = "csv" in (word.lower() for word in words)
+    named = [word for word in words if word.lower() != "csv"]
+    try:
+        monday = parse_week(named[0]) if named else last_full_week(clock(), settings).date()
+    except ValueError:
+        await message.answer(
+            _("Usage: /stats, /stats 2026-W47, /stats csv or /stats csv 2026-W47.")
+        )
+        return
+    report = await build_report(
+        events, enterprises, monday, settings.report_k, i18n.current_locale
+    )
+    if want_csv:
+        await message.answer_document(_csv_file(report), caption=report.label)
+    else:
+        await send_report(bot, message.chat.id, report)
+
+
+async def on_csv(
+    callback: CallbackQuery,
+    callback_data: StatsCB,
+    bot: Bot,
+    settings: Settings,
+    users: UsersRepo,
+    identity: Identity,
+    events: EventsRepo,
+    enterprises: EnterprisesRepo,
+    i18n: I18n,
+) -> None:
+    """The CSV of the report the button was under."""
+    allowed = (
+        callback.message is not None and callback.message.chat.id == settings.coordinators_chat_id
+    ) or await is_coordinator(bot, settings, users, identity, callback.from_user.id)
+    if not allowed or callback.message is None:
+        await callback.answer(_("The weekly report is for coordinators only."), show_alert=True)
+        return
+    try:
+        text = str(callback_data.week)
+        monday = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        await callback.answer(_("This button has expired. Send /start for a fresh menu."))
+        return
+    report = await build_report(
+        events, enterprises, monday, settings.report_k, i18n.current_locale
+    )
+    await bot.send_document(callback.message.chat.id, _csv_file(report), caption=report.label)
+    await callback.answer()
+
+
+async def send_due_report(
+    bot: Bot,
+    settings: Settings,
+    i18n: I18n,
+    events: EventsRepo,
+    enterprises: EnterprisesRepo,
+    clock: Clock,
+) -> str | None:
+    """Send last week's report if Monday 09:00 has passed and it was not sent; returns its week.
+
+    Idempotent (``report_runs``), and a catch-up: a bot that was down on Monday sends the
+    missed report the first time this runs after starting.
+    """
+    chat_id = settings.coordinators_chat_id
+    if chat_id is None:
+        return None
+    now = clock().astimezone(settings.tz)
+    this_monday = week_start(now.date())
+    if now < datetime.combine(this_monday, SEND_AT, settings.tz):
+        return None
+    monday = this_monday - timedelta(days=7)
+    label = week_label(monday)
+    if not await events.claim_report(label, now.date()):
+        return None
+    try:
+        with i18n.context(), i18n.use_locale(settings.default_locale):
+            report = await build_report(
+                events, enterprises, monday, settings.report_k, settings.default_locale
+            )
+            await send_report(bot, chat_id, report)
+    except Exception:
+        await events.unclaim_report(label)  # the next pass tries again
+        raise
+    return label
+
+
+async def run_reports(send: Callable[[], object], interval: float = 60.0) -> None:
+    """Every minute, until cancelled: send the week's report when it is due."""
+    while True:
+        try:
+            await send()  # type: ignore[misc]
+        except Exception:
+            log.exception("the weekly report could not be sent")
+        await asyncio.sleep(interval)

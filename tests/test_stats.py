@@ -1,0 +1,237 @@
+"""The weekly report: exact figures from a synthetic history, suppression, weeks in Minsk time,
+idempotent and catch-up sending, access, the chart and the CSV."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import methods
+from aiogram.types import BufferedInputFile
+
+from bot.app import Services
+from bot.config import Settings
+from bot.db.events import EventsRepo
+from bot.events import EventKind, EventRecorder
+from bot.stats import parse_week, percentile, suppress, week_label
+from flows.stats.report import build_report
+from flows.stats.router import send_due_report
+from tests.conftest import ChatHarness, make_settings
+
+COORDINATORS = -100_888_000
+ADMIN = 900_000_001
+MONDAY = date(2026, 11, 16)  # ISO week 2026-W47
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(
+        tmp_path, coordinators_chat_id=COORDINATORS, admin_ids=[ADMIN], default_locale="en"
+    )
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    opened = await Services.open(settings, clock=Clock(datetime(2026, 11, 25, 12, tzinfo=UTC)))
+    yield opened
+    await opened.close()
+
+
+async def add(
+    repo: EventsRepo, day: date, event_kind: str, user: str | None, /, **fields: Any
+) -> None:
+    await repo.add(event_kind, user, day, fields)
+
+
+async def history(repo: EventsRepo) -> None:
+    """A week with known figures, and a smaller week before it."""
+    week, before = MONDAY, MONDAY - timedelta(days=7)
+    for n in range(7):  # 7 new users: 4 ru, 2 be, 1 en
+        locale = "ru" if n < 4 else "be" if n < 6 else "en"
+        await add(repo, week + timedelta(days=n % 7), "user_started", f"u{n}", locale=locale)
+    await add(repo, week, "user_active", "old1", locale="ru")
+    for n in range(3):
+        await add(repo, before, "user_started", f"p{n}", locale="ru")
+    await add(repo, week, "guide_started", "u0", pack="by")
+    await add(repo, week, "guide_started", "u1", pack="by")
+    await add(repo, week, "guide_completed", "u0", pack="by")
+    for step in ("safety", "safety", "routes"):
+        await add(repo, week, "guide_step_viewed", None, pack="by", step=step)
+    await add(
+        repo,
+        week,
+        "document_generated",
+        "u0",
+        kind="membership_application",
+        locale="be",
+        filled=True,
+    )
+    await add(repo, week, "faq_searched", "u1", hit=True, locale="ru")
+    await add(repo, week, "faq_searched", "u2", hit=False, locale="ru")
+    for n in range(6):  # 5 interests at enterprise 2, 1 at enterprise 3
+        await add(repo, week, "interest_registered", f"u{n}", enterprise=2 if n < 5 else 3)
+    await add(repo, week, "circle_opened", None, circle=1)
+    await add(repo, week, "case_opened", "u3", case=1, topic="legal", locale="ru")
+    await add(repo, week, "case_opened", "u4", case=2, topic="safety", locale="be")
+    for wait in (600, 1800):
+        await add(repo, week, "case_taken", None, case=1, wait_seconds=wait)
+    for seconds in (900, 5400):
+        await add(repo, week, "case_first_response", None, case=1, seconds=seconds)
+    await add(repo, week, "case_closed", "u3", case=1, by="volunteer")
+    await add(repo, week, "case_rated", "u3", case=1, score=4)
+    await add(repo, week, "case_rated", "u4", case=2, score=5)
+    await add(repo, week + timedelta(days=7), "user_started", "later", locale="ru")  # next week
+
+
+async def test_every_figure_is_exact(services: Services) -> None:
+    await history(services.events)
+    with services.i18n.context(), services.i18n.use_locale("en"):
+        report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
+    this, before = report.this, report.previous
+    assert (this.new_users, before.new_users) == (7, 3)
+    assert this.active_users == 8  # seven new and one returning
+    assert this.active_by_language == {"ru": 5, "be": 2, "en": 1}
+    assert (this.guide_started, this.guide_completed) == (2, 1)
+    assert this.funnel == {"safety": 2, "routes": 1}
+    assert (this.faq_hits, this.faq_misses) == (1, 1)
+    assert this.interests == 6 and this.circles_opened == 1
+    assert (this.cases_opened, this.cases_taken, this.cases_closed) == (2, 2, 1)
+    assert this.answered_within_hour == 0.5
+    assert this.average_rating == 4.5
+    text = report.text
+    assert "Weekly report 2026-W47" in text
+    assert "New users: 7 (+4)" in text
+    assert "Time to take, median: 20 min" in text
+    assert "Answered within an hour: 50%" in text
+    assert "Average rating: 4.5" in text
+    assert report.history[-1] == ("2026-W47", 7, 8)
+
+
+async def test_small_counts_are_suppressed_and_enterprises_named_only_from_k(
+    services: Services,
+) -> None:
+    await history(services.events)
+    with services.i18n.context(), services.i18n.use_locale("en"):
+        report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
+    assert "By language: ru 5, be &lt;5, en &lt;5" in report.text
+    naftan = await services.enterprises.get(2)
+    assert naftan is not None
+    assert f"{naftan.name('en')} 5" in report.text, "5 interests: named"
+    assert "other enterprises &lt;5" in report.text, "1 interest elsewhere: not named"
+    other = await services.enterprises.get(3)
+    assert other is not None and other.name("en") not in report.text
+    assert suppress(4, 5) == "<5" and suppress(5, 5) == "5"
+
+
+async def test_the_csv_has_a_bom_and_every_figure(services: Services) -> None:
+    await history(services.events)
+    with services.i18n.context(), services.i18n.use_locale("ru"):
+        report = await build_report(services.events, services.enterprises, MONDAY, 5, "ru")
+    assert report.csv.startswith("\ufeff".encode())
+    text = report.csv.decode("utf-8-sig")
+    assert "2026-W47" in text.splitlines()[0]
+    assert "Новые пользователи,7,3" in text
+
+
+def test_weeks_and_percentiles() -> None:
+    assert parse_week("2026-W47") == MONDAY
+    assert week_label(MONDAY) == "2026-W47"
+    with pytest.raises(ValueError):
+        parse_week("last week")
+    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == 9.0
+    assert percentile([], 0.5) is None
+
+
+async def test_days_are_counted_in_the_bots_time_zone(services: Services) -> None:
+    # Sunday 21:30 UTC is Monday 00:30 in Minsk: the event belongs to the new week.
+    clock = Clock(datetime(2026, 11, 22, 21, 30, tzinfo=UTC))
+    recorder = EventRecorder(services.events, clock, services.settings.tz)
+    await recorder(EventKind.USER_STARTED, "late", locale="be")
+    [event] = await services.events.between(date(2026, 11, 23), date(2026, 11, 24))
+    assert event.occurred_on == date(2026, 11, 23)
+
+
+async def test_the_report_is_sent_once_and_caught_up(settings: Settings) -> None:
+    clock = Clock(datetime(2026, 11, 23, 5, 59, tzinfo=UTC))  # Monday 08:59 in Minsk
+    services = await Services.open(settings, clock=clock)
+    try:
+        await history(services.events)
+        chat = ChatHarness(services)
+
+        async def send() -> str | None:
+            return await send_due_report(
+                chat.bot, settings, services.i18n, services.events, services.enterprises, clock
+            )
+
+        assert await send() is None, "not before 09:00"
+        clock.now = datetime(2026, 11, 23, 6, 1, tzinfo=UTC)
+        assert await send() == "2026-W47"
+        assert await send() is None, "not twice"
+        sent = [c for c in chat.api.calls if getattr(c, "chat_id", None) == COORDINATORS]
+        assert any(isinstance(c, methods.SendPhoto) for c in sent), "with its chart"
+    finally:
+        await services.close()
+
+    clock.now = datetime(2026, 12, 2, 12, tzinfo=UTC)  # a Wednesday; Monday was missed
+    services = await Services.open(settings, clock=clock)
+    try:
+        chat = ChatHarness(services)
+        label = await send_due_report(
+            chat.bot, settings, services.i18n, services.events, services.enterprises, clock
+        )
+        assert label == "2026-W48", "the missed week goes out when the bot starts"
+        label = await send_due_report(
+            chat.bot, settings, services.i18n, services.events, services.enterprises, clock
+        )
+        assert label is None, "and a restart does not send W47 again"
+    finally:
+        await services.close()
+
+
+async def test_stats_is_refused_to_others_and_given_to_coordinators(services: Services) -> None:
+    await history(services.events)
+    chat = ChatHarness(services)
+    chat.api.chat_members[700_000_001] = "left"  # not in the coordinators' chat
+    calls = await chat.feed(chat.user(700_000_001, language_code="en").text("/stats"))
+    [refused] = [c for c in calls if isinstance(c, methods.SendMessage)]
+    assert "for coordinators only" in refused.text
+    chat.api.chat_members[700_000_002] = "left"
+    calls = await chat.feed(chat.user(700_000_002, language_code="en").text("/stats 2026-W47"))
+    [refused] = [c for c in calls if isinstance(c, methods.SendMessage)]
+    assert "for coordinators only" in refused.text
+
+    calls = await chat.feed(chat.user(ADMIN, language_code="en").text("/stats 2026-W47"))
+    [text] = [c for c in calls if isinstance(c, methods.SendMessage)]
+    assert "Weekly report 2026-W47" in text.text
+    [photo] = [c for c in calls if isinstance(c, methods.SendPhoto)]
+    assert isinstance(photo.photo, BufferedInputFile)
+    png = photo.photo.data
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert 10_000 < len(png) < 1_000_000, "a chart of sensible size"
+
+    calls = await chat.feed(chat.user(ADMIN, language_code="en").text("/stats csv 2026-W47"))
+    [document] = [c for c in calls if isinstance(c, methods.SendDocument)]
+    assert isinstance(document.document, BufferedInputFile)
+    assert document.document.data.startswith("\ufeff".encode())
+
+    [usage] = await chat.feed(chat.user(ADMIN, language_code="en").text("/stats next week"))
+    assert "Usage: /stats" in usage.text
+
+
+async def test_members_of_the_coordinators_chat_may_ask(services: Services) -> None:
+    chat = ChatHarness(services)
+    calls = await chat.feed(
+        chat.user(700_000_009).text("/stats", chat_id=COORDINATORS, chat_type="supergroup")
+    )
+    assert any("Weekly report" in getattr(c, "text", "") for c in calls)
