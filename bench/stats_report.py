@@ -26,7 +26,7 @@ from flows.stats.report import build_report
 
 KINDS = [
     ("user_active", lambda r: {"locale": r.choice(["ru", "be", "en"])}),
-    ("guide_step_viewed", lambda r: {"pack": "by", "step": r.choice(["safety", "routes", "rights"])}),
+    ("guide_step_viewed", lambda r: {"pack": "by", "step": r.choice(["safety", "rights"])}),
     ("faq_searched", lambda r: {"hit": r.random() < 0.7, "locale": "ru"}),
     ("user_started", lambda r: {"locale": "be"}),
     ("interest_registered", lambda r: {"enterprise": r.randint(1, 200)}),
