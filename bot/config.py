@@ -54,6 +54,18 @@ class Settings(BaseSettings):
     queue_notice_minutes: int = Field(default=60, ge=1, le=1440)
     reopen_days: int = Field(default=7, ge=0, le=90)
     report_k: int = Field(default=5, ge=2, le=100)
+    coordinators_locale: Locale | None = None
+
+    @field_validator("coordinators_locale", mode="before")
+    @classmethod
+    def _empty_locale_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def report_locale(self) -> Locale:
+        """The language of the weekly report in the coordinators' chat."""
+        return self.coordinators_locale or self.default_locale
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("bot_token", mode="before")

@@ -235,3 +235,39 @@ async def test_members_of_the_coordinators_chat_may_ask(services: Services) -> N
         chat.user(700_000_009).text("/stats", chat_id=COORDINATORS, chat_type="supergroup")
     )
     assert any("Weekly report" in getattr(c, "text", "") for c in calls)
+
+
+async def test_by_city_is_suppressed_too(services: Services) -> None:
+    await history(services.events)
+    with services.i18n.context(), services.i18n.use_locale("en"):
+        report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
+    naftan = await services.enterprises.get(2)
+    assert naftan is not None
+    assert f"By city: {naftan.city('en')} 5" in report.text
+
+
+async def test_without_matplotlib_the_text_still_goes_out(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_matplotlib(*args: object) -> bytes:
+        raise ImportError("matplotlib")
+
+    monkeypatch.setattr("flows.stats.chart._render", no_matplotlib)
+    chat = ChatHarness(services)
+    calls = await chat.feed(chat.user(ADMIN, language_code="en").text("/stats 2026-W47"))
+    [text] = [c for c in calls if isinstance(c, methods.SendMessage)]
+    assert "Weekly report" in text.text
+    assert text.reply_markup is not None, "the CSV button rides on the text"
+    assert not [c for c in calls if isinstance(c, methods.SendPhoto)]
+
+
+async def test_the_chart_in_belarusian(services: Services, tmp_path: Path) -> None:
+    from flows.stats.chart import render_chart
+    from flows.stats.router import _titles
+
+    await history(services.events)
+    with services.i18n.context(), services.i18n.use_locale("be"):
+        report = await build_report(services.events, services.enterprises, MONDAY, 5, "be")
+        png = await render_chart(report, _titles(report))
+    assert png is not None and png.startswith(b"\x89PNG")
+    (tmp_path / "chart-be.png").write_bytes(png)

@@ -37,6 +37,13 @@ def _render(report: Report, titles: dict[str, str]) -> bytes:
     values = [report.this.cases_opened, report.this.cases_taken, report.this.cases_closed]
     cases.bar(labels, values)
     cases.set_title(titles["cases"])
+    cases.set_xlabel(titles["response"])
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
+
+    # Counts of people and cases: whole numbers on every axis.
+    users.yaxis.set_major_locator(MaxNLocator(integer=True))
+    funnel.xaxis.set_major_locator(MaxNLocator(integer=True))
+    cases.yaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

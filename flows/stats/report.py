@@ -81,6 +81,7 @@ async def build_report(
     take, took = this.take_seconds, previous.take_seconds
     answer, answered = this.response_seconds, previous.response_seconds
     enterprises_line = await _enterprises(enterprises, this.interests_by_enterprise, k, locale)
+    cities_line = _breakdown(await _cities(enterprises, this.interests_by_enterprise, locale), k)
     lines = [
         heading(_("Weekly report {week}").format(week=week_label(monday))),
         line(
@@ -120,6 +121,7 @@ async def build_report(
         ),
         figure(_("Contact exchanges (opt-ins)"), this.reveals, previous.reveals),
         line(_("By enterprise: {counts}").format(counts=enterprises_line)),
+        line(_("By city: {counts}").format(counts=cities_line)),
         "",
         heading(_("Volunteers")),
         figure(_("Cases opened"), this.cases_opened, previous.cases_opened),
@@ -180,3 +182,12 @@ async def _enterprises(
     if others:
         named.append(_("other enterprises {count}").format(count=suppress(others, k)))
     return ", ".join(named) or "—"
+
+
+async def _cities(enterprises: EnterprisesRepo, counts: Counter[int], locale: str) -> Counter[str]:
+    """Interests by the city of their enterprise."""
+    cities: Counter[str] = Counter()
+    for enterprise_id, count in counts.items():
+        enterprise = await enterprises.get(enterprise_id)
+        cities[enterprise.city(locale) if enterprise else "?"] += count
+    return cities

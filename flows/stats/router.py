@@ -23,7 +23,7 @@ from bot.db.enterprises import EnterprisesRepo
 from bot.db.events import EventsRepo
 from bot.db.users import UsersRepo
 from bot.identity import Identity
-from bot.stats import parse_week, week_label, week_start
+from bot.stats import median, parse_week, week_label, week_start
 from flows.stats.chart import render_chart
 from flows.stats.report import Report, build_report
 
@@ -67,8 +67,11 @@ async def is_coordinator(
     )
 
 
-def _titles() -> dict[str, str]:
+def _titles(report: Report) -> dict[str, str]:
+    answered = median(report.this.response_seconds)
+    minutes = "—" if answered is None else str(round(answered / 60))
     return {
+        "response": _("Median time to first response: {minutes} min").format(minutes=minutes),
         "users": _("New and active users, last 12 weeks"),
         "new": _("New users"),
         "active": _("Active users"),
@@ -94,7 +97,7 @@ def _csv_file(report: Report) -> BufferedInputFile:
 
 async def send_report(bot: Bot, chat_id: int, report: Report) -> None:
     """The text, then the chart (when it can be drawn), with the CSV button."""
-    chart = await render_chart(report, _titles())
+    chart = await render_chart(report, _titles(report))
     if chart is None:
         await bot.send_message(chat_id, report.text, reply_markup=_csv_kb(report))
         return
@@ -207,9 +210,9 @@ async def send_due_report(
     if not await events.claim_report(label, now.date()):
         return None
     try:
-        with i18n.context(), i18n.use_locale(settings.default_locale):
+        with i18n.context(), i18n.use_locale(settings.report_locale):
             report = await build_report(
-                events, enterprises, monday, settings.report_k, settings.default_locale
+                events, enterprises, monday, settings.report_k, settings.report_locale
             )
             await send_report(bot, chat_id, report)
     except Exception:
