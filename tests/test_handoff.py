@@ -566,3 +566,18 @@ async def test_anonymous_admins_are_told_why(chat: ChatHarness) -> None:
     )
     [reply] = await chat.feed(anonymous)
     assert "Post as yourself" in reply.text
+
+
+async def test_an_unreachable_group_leaves_no_stuck_case(chat: ChatHarness) -> None:
+    chat.api.fail_next(
+        QueuedError(
+            403,
+            "Forbidden: bot is not a member of the supergroup chat",
+            method=methods.CreateForumTopic,
+        )
+    )
+    worker = chat.user(WORKER, language_code="en")
+    calls = await open_case(chat, worker)
+    [reply] = [c for c in to(calls, WORKER) if isinstance(c, methods.SendMessage)]
+    assert "cannot be reached right now" in reply.text
+    assert await chat.services.cases.active_for(chat.services.identity.user_key(WORKER)) is None

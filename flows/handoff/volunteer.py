@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from typing import Any
 
 from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
@@ -298,7 +300,8 @@ async def cmd_reopen(message: Message, desk: Desk, volunteer_checks: VolunteerCh
     await desk.cases.log(key, case.id, "reopen", desk.now.date())
     await desk.record_event(EventKind.CASE_REOPENED, case.user_key, case=case.id)
     if case.thread_id is not None:
-        await desk.bot.reopen_forum_topic(desk.group, case.thread_id)
+        with contextlib.suppress(TelegramAPIError):  # a topic deleted meanwhile
+            await desk.bot.reopen_forum_topic(desk.group, case.thread_id)
     await desk.refresh_card(case.id)
     await desk.tell_worker(
         case,

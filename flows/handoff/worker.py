@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import Any
 
 from aiogram import F, Router
@@ -25,6 +26,8 @@ from flows.media import carries_hidden_data
 from flows.onboarding.callbacks import MenuAction, MenuCB
 from flows.screens import show_screen
 from flows.state import drop_data
+
+log = logging.getLogger(__name__)
 
 #: What a worker may send into a case. Locations and contacts would identify them.
 RELAYED = ("text", "photo", "document", "voice", "video", "audio", "video_note", "animation")
@@ -113,13 +116,18 @@ async def _begin(user_key: str, state: FSMContext, desk: Desk) -> tuple[str, Inl
         assert case is not None
         await desk.record_event(EventKind.CASE_REOPENED, user_key, case=case.id)
         if case.thread_id is not None:
-            await desk.bot.reopen_forum_topic(desk.group, case.thread_id)
-        with desk.i18n.use_locale(desk.settings.default_locale):
+            with contextlib.suppress(TelegramAPIError):  # a topic deleted meanwhile
+                await desk.bot.reopen_forum_topic(desk.group, case.thread_id)
+        # The group may be unreachable: the worker's case is open again either way.
+        with (
+            contextlib.suppress(TelegramAPIError),
+            desk.i18n.use_locale(desk.settings.default_locale),
+        ):
             await desk.note(
                 case,
                 _("The worker wrote again: case #{number} is reopened.").format(number=case.id),
             )
-        await desk.refresh_card(case.id)
+            await desk.refresh_card(case.id)
         return _("Your conversation #{number} is open again: write here.").format(
             number=case.id
         ), end_kb()
@@ -232,7 +240,18 @@ async def on_first_message(
             # Exclusive: while the case is open, what the worker writes goes to the volunteer.
             await circles.set_relay(member.circle_id, user_key, False)
             await message.answer(_("Circle mode is off while you talk to the volunteer."))
-        case = await desk.post_card(case)
+        try:
+            case = await desk.post_card(case)
+        except TelegramAPIError as error:
+            # The group is unreachable (the bot was removed, or lacks rights): do not leave a
+            # case nobody can see. Say so honestly; the operator sees the warning in the log.
+            log.warning("could not post a case card: %s", type(error).__name__)
+            await desk.cases.close(case.id, desk.now.date())
+            await message.answer(
+                _("The volunteers cannot be reached right now. Please try again later."),
+                reply_markup=_menu_kb(),
+            )
+            return
         await desk.record_event(
             EventKind.CASE_OPENED, user_key, case=case.id, topic=topic, locale=case.locale
         )
@@ -274,6 +293,9 @@ def _refusal(message: Message) -> str:
 
 async def on_case_message(message: Message, case: Case, desk: Desk) -> None:
     """While a case is open, everything the worker sends goes to it."""
+    if case.card_message_id is None:  # the card could not be posted before: try again
+        with contextlib.suppress(TelegramAPIError):
+            case = await desk.post_card(case)
     if not _relayable(message):
         await message.answer(_refusal(message))
         return
