@@ -29,6 +29,9 @@ class Templates:
     """Renders ``<flow>/<name>.html.j2`` in the current locale."""
 
     def __init__(self, i18n: I18n, flows_dir: Path = FLOWS_DIR) -> None:
+        self._i18n = i18n
+        #: Templates without arguments render the same in a language every time: once.
+        self._static: dict[tuple[str, str], str] = {}
         self.env = Environment(
             loader=PrefixLoader(_loaders(flows_dir)),
             autoescape=True,
@@ -48,4 +51,10 @@ class Templates:
         )
 
     def render(self, name: str, **context: Any) -> str:
-        return self.env.get_template(name).render(**context).strip()
+        if context:
+            return self.env.get_template(name).render(**context).strip()
+        key = (name, self._i18n.current_locale)
+        text = self._static.get(key)
+        if text is None:
+            text = self._static[key] = self.env.get_template(name).render().strip()
+        return text

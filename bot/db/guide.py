@@ -63,18 +63,22 @@ class GuideRepo:
 
     async def view_step(self, user_key: str, pack: str, step: str, today: date) -> bool:
         """Remember the step a user is on; returns True when this starts their progress."""
-        async with self._db.transaction() as tx:
-            row = await tx.fetchone(
-                "SELECT step FROM guide_progress WHERE user_key = ? AND pack = ?",
-                (user_key, pack),
-            )
-            await tx.execute(
-                "INSERT INTO guide_progress (user_key, pack, step, updated_on)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (user_key, pack) DO UPDATE SET"
-                " step = excluded.step, updated_on = excluded.updated_on",
-                (user_key, pack, step, today.isoformat()),
-            )
-        return row is None or row[0] is None
+        # The common case (a step after a step) is one statement; only the first view of a
+        # pack needs the insert. Each statement is atomic on its own.
+        moved = await self._db.execute(
+            "UPDATE guide_progress SET step = ?, updated_on = ?"
+            " WHERE user_key = ? AND pack = ? AND step IS NOT NULL",
+            (step, today.isoformat(), user_key, pack),
+        )
+        if moved:
+            return False
+        await self._db.execute(
+            "INSERT INTO guide_progress (user_key, pack, step, updated_on)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (user_key, pack) DO UPDATE SET"
+            " step = excluded.step, updated_on = excluded.updated_on",
+            (user_key, pack, step, today.isoformat()),
+        )
+        return True
 
     async def complete(self, user_key: str, pack: str, today: date) -> bool:
         """Mark the guide read to the end; returns True the first time only."""

@@ -46,6 +46,9 @@ from flows.screens import show_screen
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+_STEP_KEYBOARDS: dict[tuple[int, str, str, int], InlineKeyboardMarkup] = {}
+
+
 def step_links(
     step: Step, documents: dict[str, DocumentTemplate], locale: str
 ) -> list[tuple[str, CallbackData]]:
@@ -139,7 +142,10 @@ async def on_step(
     await record_event(EventKind.GUIDE_STEP_VIEWED, None, pack=pack.id, step=step.id)
     locale = i18n.current_locale
     text = step_screen(templates, pack, locale, index)
-    keyboard = step_kb(pack, index, step_links(step, documents, locale))
+    key = (id(documents), pack.id, locale, index)
+    keyboard = _STEP_KEYBOARDS.get(key)
+    if keyboard is None:  # built once per step and language: building deep-copies buttons
+        keyboard = _STEP_KEYBOARDS[key] = step_kb(pack, index, step_links(step, documents, locale))
     await show_screen(callback, text, keyboard, link_preview_options=NO_PREVIEW)
 
 

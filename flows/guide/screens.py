@@ -25,7 +25,19 @@ def footer(pack: Pack, locale: str) -> str:
     return _("As of {date}. {disclaimer}").format(date=when, disclaimer=text.disclaimer)
 
 
+#: Rendered step screens: a pack never changes while the bot runs.
+_STEP_SCREENS: dict[tuple[int, str, str, int], str] = {}
+
+
 def step_screen(templates: Templates, pack: Pack, locale: str, index: int) -> str:
+    key = (id(templates), pack.id, locale, index)
+    screen = _STEP_SCREENS.get(key)
+    if screen is None:
+        screen = _STEP_SCREENS[key] = _render_step(templates, pack, locale, index)
+    return screen
+
+
+def _render_step(templates: Templates, pack: Pack, locale: str, index: int) -> str:
     step = pack.steps[index]
     text = pack.text(locale).steps[step.id]
     return templates.render(

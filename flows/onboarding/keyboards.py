@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -24,6 +27,16 @@ from flows.onboarding.callbacks import LanguageCB, LanguageCode, MenuAction, Men
 
 def main_menu_kb() -> InlineKeyboardMarkup:
     """The main menu: only what works. Later flows add their entries here."""
+    return _main_menu(get_i18n().current_locale)
+
+
+def back_to_menu_kb() -> InlineKeyboardMarkup:
+    return _back_to_menu(get_i18n().current_locale)
+
+
+# Static keyboards are built once per language: building one deep-copies every button.
+@functools.cache
+def _main_menu(locale: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📘 Step-by-step guide"), callback_data=GuideCB(action=GuideAction.HOME))
     builder.button(text=_("👥 Find coworkers"), callback_data=MatchCB(action=MatchAction.START))
@@ -44,7 +57,8 @@ def main_menu_kb() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def back_to_menu_kb() -> InlineKeyboardMarkup:
+@functools.cache
+def _back_to_menu(locale: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("⬅️ Menu"), callback_data=MenuCB(action=MenuAction.MENU))
     return builder.as_markup()
