@@ -242,7 +242,7 @@ def create_dispatcher(
             services.users,
             services.identity,
             services.settings.default_locale,
-            today=lambda: services.clock().date(),
+            today=lambda: services.clock().astimezone(services.settings.tz).date(),
             record_event=services.record_event,
         )
     )

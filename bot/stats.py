@@ -97,7 +97,6 @@ COUNTED = {
     "user_started": "new_users",
     "guide_started": "guide_started",
     "guide_completed": "guide_completed",
-    "interest_registered": "interests",
     "enterprise_pending": "pending_enterprises",
     "circle_opened": "circles_opened",
     "circle_founders_reached": "circles_reaching_founders",
@@ -123,11 +122,12 @@ def compute(events: Iterable[Event]) -> WeekFigures:
     """The figures of the events of one week (and only those)."""
     figures = WeekFigures()
     active: dict[str, str | None] = {}
+    interested: set[tuple[int, str]] = set()
     for event in events:
         kind, fields = event.kind, event.fields
-        if event.user_key is not None:
-            locale = fields.get("locale") if kind in ("user_started", "user_active") else None
-            active[event.user_key] = locale or active.get(event.user_key)
+        if event.user_key is not None and kind in ("user_started", "user_active"):
+            # Only what the person did counts as activity, not what happened to them.
+            active[event.user_key] = fields.get("locale") or active.get(event.user_key)
         if kind in COUNTED:
             setattr(figures, COUNTED[kind], getattr(figures, COUNTED[kind]) + 1)
         if kind in MEASURED:
@@ -141,8 +141,11 @@ def compute(events: Iterable[Event]) -> WeekFigures:
                 figures.faq_hits += 1
             else:
                 figures.faq_misses += 1
-        elif kind == "interest_registered":
-            figures.interests_by_enterprise[int(fields.get("enterprise", 0))] += 1
+        elif kind == "interest_registered" and event.user_key is not None:
+            interested.add((int(fields.get("enterprise", 0)), event.user_key))
+    # People, not events: joining, leaving and joining again is one interest.
+    figures.interests_by_enterprise = Counter(enterprise for enterprise, _ in interested)
+    figures.interests = len(interested)
     figures.active_users = len(active)
     figures.active_by_language = Counter(locale or "?" for locale in active.values())
     return figures

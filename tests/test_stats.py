@@ -225,8 +225,9 @@ async def test_stats_is_refused_to_others_and_given_to_coordinators(services: Se
     assert isinstance(document.document, BufferedInputFile)
     assert document.document.data.startswith("\ufeff".encode())
 
-    [usage] = await chat.feed(chat.user(ADMIN, language_code="en").text("/stats next week"))
-    assert "Usage: /stats" in usage.text
+    for bad in ("/stats next week", "/stats 2026-W48", "/stats 0001-W01"):
+        [usage] = await chat.feed(chat.user(ADMIN, language_code="en").text(bad))
+        assert "Usage: /stats" in usage.text, "only past weeks: the current one is refused"
 
 
 async def test_members_of_the_coordinators_chat_may_ask(services: Services) -> None:
@@ -243,7 +244,7 @@ async def test_by_city_is_suppressed_too(services: Services) -> None:
         report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
     naftan = await services.enterprises.get(2)
     assert naftan is not None
-    assert f"By city: {naftan.city('en')} 5" in report.text
+    assert f"By city: {naftan.city('en')} 5, other cities &lt;5" in report.text
 
 
 async def test_without_matplotlib_the_text_still_goes_out(

@@ -57,7 +57,8 @@ class EventsRepo:
         """(new users, active users) on days ``start <= day < end``, counted in SQL."""
         row = await self._db.fetchone(
             "SELECT COUNT(*) FILTER (WHERE kind = 'user_started'),"
-            " COUNT(DISTINCT user_key) FROM events WHERE occurred_on >= ? AND occurred_on < ?",
+            " COUNT(DISTINCT user_key) FILTER (WHERE kind IN ('user_started', 'user_active'))"
+            " FROM events WHERE occurred_on >= ? AND occurred_on < ?",
             (start.isoformat(), end.isoformat()),
         )
         return (int(row[0]), int(row[1])) if row else (0, 0)

@@ -81,7 +81,7 @@ async def build_report(
     take, took = this.take_seconds, previous.take_seconds
     answer, answered = this.response_seconds, previous.response_seconds
     enterprises_line = await _enterprises(enterprises, this.interests_by_enterprise, k, locale)
-    cities_line = _breakdown(await _cities(enterprises, this.interests_by_enterprise, locale), k)
+    cities_line = await _cities(enterprises, this.interests_by_enterprise, k, locale)
     lines = [
         heading(_("Weekly report {week}").format(week=week_label(monday))),
         line(
@@ -184,10 +184,20 @@ async def _enterprises(
     return ", ".join(named) or "—"
 
 
-async def _cities(enterprises: EnterprisesRepo, counts: Counter[int], locale: str) -> Counter[str]:
-    """Interests by the city of their enterprise."""
+async def _cities(enterprises: EnterprisesRepo, counts: Counter[int], k: int, locale: str) -> str:
+    """Interests by city: a city is named only from k interests (a small town may hold one
+    enterprise), and a pending enterprise's city (typed by a worker) never."""
     cities: Counter[str] = Counter()
+    others = 0
     for enterprise_id, count in counts.items():
         enterprise = await enterprises.get(enterprise_id)
-        cities[enterprise.city(locale) if enterprise else "?"] += count
-    return cities
+        if enterprise is None or enterprise.pending:
+            others += count
+        else:
+            cities[enterprise.city(locale)] += count
+    named = [(city, count) for city, count in cities.most_common() if count >= k]
+    others += sum(count for city, count in cities.items() if count < k)
+    parts = [f"{city} {count}" for city, count in named]
+    if others:
+        parts.append(_("other cities {count}").format(count=suppress(others, k)))
+    return ", ".join(parts) or "—"

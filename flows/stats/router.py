@@ -138,11 +138,16 @@ async def cmd_stats(
     words = (command.args or "").split()
     want_csv = "csv" in (word.lower() for word in words)
     named = [word for word in words if word.lower() != "csv"]
+    latest = last_full_week(clock(), settings).date()
     try:
-        monday = parse_week(named[0]) if named else last_full_week(clock(), settings).date()
-    except ValueError:
+        monday: date | None = parse_week(named[0]) if named else latest
+    except (ValueError, OverflowError):
+        monday = None
+    # Only weeks that are over: a week in progress, asked for again and again, would show
+    # almost live when something happened.
+    if monday is None or monday > latest or monday.year < 2000:
         await message.answer(
-            _("Usage: /stats, /stats 2026-W47, /stats csv or /stats csv 2026-W47.")
+            _("Usage: /stats, /stats 2026-W47, /stats csv or /stats csv 2026-W47 (a past week).")
         )
         return
     report = await build_report(
@@ -164,6 +169,7 @@ async def on_csv(
     events: EventsRepo,
     enterprises: EnterprisesRepo,
     i18n: I18n,
+    clock: Clock,
 ) -> None:
     """The CSV of the report the button was under."""
     allowed = (
@@ -175,6 +181,8 @@ async def on_csv(
     try:
         text = str(callback_data.week)
         monday = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        if monday.weekday() != 0 or monday > last_full_week(clock(), settings).date():
+            raise ValueError(text)
     except ValueError:
         await callback.answer(_("This button has expired. Send /start for a fresh menu."))
         return

@@ -1,0 +1,147 @@
+"""Throughput and latency of the whole bot against a bare aiogram bot, in the same run.
+
+    .venv/bin/python -m bench.throughput [users] [updates] [rounds]
+    (make bench: 10,000 users, 20,000 updates, 5 rounds; make bench-quick: 2,000 / 3,000 / 3)
+
+The production dispatcher (middlewares, SQLite, FSM storage) is fed in-process through a local
+Bot API that answers at once, with a realistic mix: /start, the menu, guide navigation, FAQ
+questions and enterprise searches. The bare bot (one async handler, no storage) gets the same
+updates. Numbers on this shared machine are noisy: each round measures both, and the median
+round is reported, with the ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.types import Message, Update
+
+from bot.app import Services, create_bot, create_dispatcher
+from bot.config import Settings
+from bot.local_api import LOCAL_TOKEN, LocalBotAPI
+from bot.updates import UpdateFactory
+
+QUESTIONS = [
+    "how many founders do we need",
+    "can I be fired",
+    "stop paying dues",
+    "what do you store",
+]
+STEPS = ["safety", "routes", "coworkers", "statute", "applications", "meeting"]
+ENTERPRISES = ["Нафтан", "Belaruskali", "МТЗ", "Гродно Азот", "БелАЗ"]
+
+
+def mix(
+    api: LocalBotAPI, users: int, count: int, seed: int = 1
+) -> tuple[list[Update], list[Update]]:
+    """(warm-up: a /start per user, the measured updates)."""
+    rng = random.Random(seed)
+    factories = [
+        UpdateFactory(api, user_id=10_000_000 + n, language_code=rng.choice(["ru", "be", "en"]))
+        for n in range(users)
+    ]
+    warmup = [f.text("/start") for f in factories]
+    measured: list[Update] = []
+    while len(measured) < count:
+        f = rng.choice(factories)
+        roll = rng.random()
+        if roll < 0.10:
+            measured.append(f.text("/start"))
+        elif roll < 0.30:
+            measured.append(f.callback("menu1:menu", message_id=2))
+        elif roll < 0.55:
+            measured.append(f.callback(f"guide1:step:{rng.choice(STEPS)}", message_id=2))
+        elif roll < 0.75:
+            measured.append(f.text(rng.choice(QUESTIONS)))
+        elif roll < 0.85:
+            measured.append(f.text("/help"))
+        else:
+            measured.append(f.text("/coworkers"))
+            measured.append(f.text(rng.choice(ENTERPRISES)))
+            measured.append(f.text("/cancel"))
+    return warmup, measured[:count]
+
+
+async def feed(
+    dispatcher: Dispatcher, bot: Bot, updates: list[Update]
+) -> tuple[float, list[float]]:
+    latencies = []
+    started = time.perf_counter()
+    for update in updates:
+        begin = time.perf_counter()
+        await dispatcher.feed_update(bot, update)
+        latencies.append(time.perf_counter() - begin)
+    return time.perf_counter() - started, latencies
+
+
+def bare() -> tuple[Dispatcher, Bot, LocalBotAPI]:
+    api = LocalBotAPI(strict_html=False)
+    dispatcher = Dispatcher()
+    router = Router()
+
+    async def echo(message: Message) -> None:
+        await message.answer("ok")
+
+    async def press(callback: Any) -> None:
+        await callback.answer()
+
+    router.message.register(echo)
+    router.callback_query.register(press)
+    dispatcher.include_router(router)
+    return dispatcher, Bot(LOCAL_TOKEN, session=api), api
+
+
+def quantile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def main(users: int, count: int, rounds: int) -> None:
+    folder = Path(tempfile.mkdtemp())
+    settings = Settings(
+        _env_file=None, database_path=folder / "bench.sqlite3", key_file=folder / "key"
+    )  # type: ignore[call-arg]
+    services = await Services.open(settings)
+    api = LocalBotAPI(strict_html=False)
+    bot, dispatcher = (
+        create_bot(services, session=api, token=LOCAL_TOKEN),
+        create_dispatcher(services),
+    )
+    warmup, measured = mix(api, users, count)
+    started = time.perf_counter()
+    for update in warmup:
+        await dispatcher.feed_update(bot, update)
+    print(f"{users:,} users registered in {time.perf_counter() - started:.1f} s")
+    bare_dispatcher, bare_bot, bare_api = bare()
+    _, bare_updates = mix(bare_api, users, count)
+    results = []
+    for _ in range(rounds):
+        ours, our_latencies = await feed(dispatcher, bot, measured)
+        theirs, _lat = await feed(bare_dispatcher, bare_bot, bare_updates)
+        results.append((count / ours, count / theirs, our_latencies))
+        api.calls.clear()
+        bare_api.calls.clear()
+    results.sort(key=lambda r: r[0])
+    ours_rate, bare_rate, latencies = results[len(results) // 2]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"supolka: {ours_rate:,.0f} updates/s, p50 {quantile(latencies, 0.5) * 1000:.2f} ms,"
+        f" p99 {quantile(latencies, 0.99) * 1000:.2f} ms"
+    )
+    print(f"bare aiogram: {bare_rate:,.0f} updates/s; ratio {ours_rate / bare_rate:.2f}")
+    print(f"peak RSS {rss:.0f} MB; rounds {rounds}, median round shown")
+    await services.close()
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:]]
+    users, count, rounds = (args + [10_000, 20_000, 5][len(args) :])[:3]
+    asyncio.run(main(users, count, rounds))
