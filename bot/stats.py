@@ -42,6 +42,25 @@ def suppress(count: int, k: int) -> str:
     return str(count) if count >= k else f"<{k}"
 
 
+def safe_breakdown(
+    counts: dict[str, int], k: int, *, closed: bool = True
+) -> tuple[list[tuple[str, int]], int]:
+    """(named groups, the rest) such that no small group can be read off.
+
+    Groups below k go to "the rest". Over a closed set of groups (three languages, twelve steps)
+    a rest made of a single group would name it, and the total gives away its size: the smallest
+    named group joins the rest too. Over an open set (enterprises, cities) the rest names nobody.
+    """
+    named = sorted(
+        ((key, count) for key, count in counts.items() if count >= k), key=lambda kv: -kv[1]
+    )
+    small = [count for count in counts.values() if 0 < count < k]
+    rest = sum(small)
+    if closed and len(small) == 1 and named:
+        rest += named.pop()[1]
+    return named, rest
+
+
 @dataclass
 class WeekFigures:
     """Every figure of one week."""
@@ -101,6 +120,9 @@ COUNTED = {
     "circle_opened": "circles_opened",
     "circle_founders_reached": "circles_reaching_founders",
     "reveal_opt_in": "reveals",
+}
+#: Case events counted once per case (a case taken, released and taken again is one).
+PER_CASE = {
     "case_opened": "cases_opened",
     "case_taken": "cases_taken",
     "case_closed": "cases_closed",
@@ -123,6 +145,7 @@ def compute(events: Iterable[Event]) -> WeekFigures:
     figures = WeekFigures()
     active: dict[str, str | None] = {}
     interested: set[tuple[int, str]] = set()
+    seen_cases: set[tuple[str, object]] = set()
     for event in events:
         kind, fields = event.kind, event.fields
         if event.user_key is not None and kind in ("user_started", "user_active"):
@@ -130,6 +153,13 @@ def compute(events: Iterable[Event]) -> WeekFigures:
             active[event.user_key] = fields.get("locale") or active.get(event.user_key)
         if kind in COUNTED:
             setattr(figures, COUNTED[kind], getattr(figures, COUNTED[kind]) + 1)
+        if (kind in PER_CASE or kind in MEASURED) and fields.get("case") is not None:
+            case = (kind, fields["case"])
+            if case in seen_cases:
+                continue  # a later take or response of the same case: the first one counts
+            seen_cases.add(case)
+        if kind in PER_CASE:
+            setattr(figures, PER_CASE[kind], getattr(figures, PER_CASE[kind]) + 1)
         if kind in MEASURED:
             values, name = MEASURED[kind]
             getattr(figures, values).append(int(fields.get(name, 0)))

@@ -16,7 +16,7 @@ from bot.app import Services
 from bot.config import Settings
 from bot.db.events import EventsRepo
 from bot.events import EventKind, EventRecorder
-from bot.stats import parse_week, percentile, suppress, week_label
+from bot.stats import parse_week, percentile, safe_breakdown, suppress, week_label
 from flows.stats.report import build_report
 from flows.stats.router import send_due_report
 from tests.conftest import ChatHarness, make_settings
@@ -84,10 +84,10 @@ async def history(repo: EventsRepo) -> None:
     await add(repo, week, "circle_opened", None, circle=1)
     await add(repo, week, "case_opened", "u3", case=1, topic="legal", locale="ru")
     await add(repo, week, "case_opened", "u4", case=2, topic="safety", locale="be")
-    for wait in (600, 1800):
-        await add(repo, week, "case_taken", None, case=1, wait_seconds=wait)
-    for seconds in (900, 5400):
-        await add(repo, week, "case_first_response", None, case=1, seconds=seconds)
+    for case, wait in ((1, 600), (2, 1800), (1, 1200)):  # case 1 released and taken again
+        await add(repo, week, "case_taken", None, case=case, wait_seconds=wait)
+    for case, seconds in ((1, 900), (2, 5400), (2, 60)):  # a second "first" response: ignored
+        await add(repo, week, "case_first_response", None, case=case, seconds=seconds)
     await add(repo, week, "case_closed", "u3", case=1, by="volunteer")
     await add(repo, week, "case_rated", "u3", case=1, score=4)
     await add(repo, week, "case_rated", "u4", case=2, score=5)
@@ -97,7 +97,7 @@ async def history(repo: EventsRepo) -> None:
 async def test_every_figure_is_exact(services: Services) -> None:
     await history(services.events)
     with services.i18n.context(), services.i18n.use_locale("en"):
-        report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
+        report = await build_report(services.events, services.enterprises, MONDAY, 2, "en")
     this, before = report.this, report.previous
     assert (this.new_users, before.new_users) == (7, 3)
     assert this.active_users == 8  # seven new and one returning
@@ -107,6 +107,8 @@ async def test_every_figure_is_exact(services: Services) -> None:
     assert (this.faq_hits, this.faq_misses) == (1, 1)
     assert this.interests == 6 and this.circles_opened == 1
     assert (this.cases_opened, this.cases_taken, this.cases_closed) == (2, 2, 1)
+    assert this.take_seconds == [600, 1800], "the first take of each case counts"
+    assert this.response_seconds == [900, 5400]
     assert this.answered_within_hour == 0.5
     assert this.average_rating == 4.5
     text = report.text
@@ -124,7 +126,7 @@ async def test_small_counts_are_suppressed_and_enterprises_named_only_from_k(
     await history(services.events)
     with services.i18n.context(), services.i18n.use_locale("en"):
         report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
-    assert "By language: ru 5, be &lt;5, en &lt;5" in report.text
+    assert "By language: ru 5, other &lt;5" in report.text, "be 2 and en 1: summed"
     naftan = await services.enterprises.get(2)
     assert naftan is not None
     assert f"{naftan.name('en')} 5" in report.text, "5 interests: named"
@@ -132,6 +134,26 @@ async def test_small_counts_are_suppressed_and_enterprises_named_only_from_k(
     other = await services.enterprises.get(3)
     assert other is not None and other.name("en") not in report.text
     assert suppress(4, 5) == "<5" and suppress(5, 5) == "5"
+
+
+def test_a_lone_small_group_of_a_closed_set_is_not_given_away() -> None:
+    # "ru 7, be 6, other <5" with 14 active users would tell that en is exactly 1.
+    assert safe_breakdown({"ru": 7, "be": 6, "en": 1}, 5) == ([("ru", 7)], 7)
+    assert safe_breakdown({"ru": 7, "be": 2, "en": 1}, 5) == ([("ru", 7)], 3)
+    assert safe_breakdown({"ru": 7, "be": 6, "en": 0}, 5) == ([("ru", 7), ("be", 6)], 0)
+    # Among hundreds of enterprises "other 1" points at none of them.
+    assert safe_breakdown({"Naftan": 5, "MAZ": 1}, 5, closed=False) == ([("Naftan", 5)], 1)
+
+
+async def test_timings_and_ratings_from_fewer_than_k_values_are_held_back(
+    services: Services,
+) -> None:
+    await history(services.events)  # two takes, two responses, two ratings
+    with services.i18n.context(), services.i18n.use_locale("en"):
+        report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
+    for label in ("Time to take, median", "Answered within an hour", "Average rating"):
+        assert f"{label}: —" in report.text
+    assert "Cases taken: 2" in report.text, "counts are not held back"
 
 
 async def test_the_csv_has_a_bom_and_every_figure(services: Services) -> None:
@@ -142,6 +164,8 @@ async def test_the_csv_has_a_bom_and_every_figure(services: Services) -> None:
     text = report.csv.decode("utf-8-sig")
     assert "2026-W47" in text.splitlines()[0]
     assert "Новые пользователи,7,3" in text
+    assert "По языкам," in text, "breakdowns are rows of the CSV too, suppressed alike"
+    assert "По предприятиям," in text and "&lt;" not in text
 
 
 def test_weeks_and_percentiles() -> None:

@@ -11,7 +11,16 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.db.enterprises import EnterprisesRepo
 from bot.db.events import EventsRepo
-from bot.stats import WeekFigures, compute, csv_bytes, median, percentile, suppress, week_label
+from bot.stats import (
+    WeekFigures,
+    compute,
+    csv_bytes,
+    median,
+    percentile,
+    safe_breakdown,
+    suppress,
+    week_label,
+)
 
 WEEKS_IN_CHART = 12
 
@@ -34,6 +43,10 @@ def _change(now: float | None, before: float | None) -> str:
     if delta == 0:
         return " (±0)"
     return f" ({delta:+g})"
+
+
+def _enough(values: list[int], k: int) -> list[int]:
+    return values if len(values) >= k else []
 
 
 def _min(seconds: float | None) -> float | None:
@@ -78,8 +91,15 @@ async def build_report(
     def line(text: str) -> str:
         return html.escape(text)
 
-    take, took = this.take_seconds, previous.take_seconds
-    answer, answered = this.response_seconds, previous.response_seconds
+    def breakdown(text: str) -> str:
+        """A breakdown line: in the text, and as a row of the CSV."""
+        label, _sep, value = text.partition(": ")
+        rows.append((label, value, ""))
+        return html.escape(text)
+
+    # Timings and ratings from fewer than k values would tell one person's: held back.
+    take, took = _enough(this.take_seconds, k), _enough(previous.take_seconds, k)
+    answer, answered = _enough(this.response_seconds, k), _enough(previous.response_seconds, k)
     enterprises_line = await _enterprises(enterprises, this.interests_by_enterprise, k, locale)
     cities_line = await _cities(enterprises, this.interests_by_enterprise, k, locale)
     lines = [
@@ -93,7 +113,9 @@ async def build_report(
         heading(_("People")),
         figure(_("New users"), this.new_users, previous.new_users),
         figure(_("Active users"), this.active_users, previous.active_users),
-        line(_("By language: {counts}").format(counts=_breakdown(this.active_by_language, k))),
+        breakdown(
+            _("By language: {counts}").format(counts=_breakdown(this.active_by_language, k))
+        ),
         "",
         heading(_("Guide")),
         figure(_("Guides started"), this.guide_started, previous.guide_started),
@@ -105,8 +127,8 @@ async def build_report(
         ),
         figure(_("FAQ answers found"), this.faq_hits, previous.faq_hits),
         figure(_("FAQ questions without an answer"), this.faq_misses, previous.faq_misses),
-        line(_("Steps read: {counts}").format(counts=_breakdown(this.funnel, k))),
-        line(_("Documents by kind: {counts}").format(counts=_breakdown(this.documents, k))),
+        breakdown(_("Steps read: {counts}").format(counts=_breakdown(this.funnel, k))),
+        breakdown(_("Documents by kind: {counts}").format(counts=_breakdown(this.documents, k))),
         "",
         heading(_("Coworkers")),
         figure(_("Interests registered"), this.interests, previous.interests),
@@ -120,8 +142,8 @@ async def build_report(
             previous.circles_reaching_founders,
         ),
         figure(_("Contact exchanges (opt-ins)"), this.reveals, previous.reveals),
-        line(_("By enterprise: {counts}").format(counts=enterprises_line)),
-        line(_("By city: {counts}").format(counts=cities_line)),
+        breakdown(_("By enterprise: {counts}").format(counts=enterprises_line)),
+        breakdown(_("By city: {counts}").format(counts=cities_line)),
         "",
         heading(_("Volunteers")),
         figure(_("Cases opened"), this.cases_opened, previous.cases_opened),
@@ -143,11 +165,15 @@ async def build_report(
         ),
         figure(
             _("Answered within an hour"),
-            _pct(this.answered_within_hour),
-            _pct(previous.answered_within_hour),
+            _pct(this.answered_within_hour if answer else None),
+            _pct(previous.answered_within_hour if answered else None),
             "%",
         ),
-        figure(_("Average rating"), _one(this.average_rating), _one(previous.average_rating)),
+        figure(
+            _("Average rating"),
+            _one(this.average_rating if len(this.ratings) >= k else None),
+            _one(previous.average_rating if len(previous.ratings) >= k else None),
+        ),
         "",
         "<i>" + line(_("Counts below {k} in breakdowns are shown as <{k}.").format(k=k)) + "</i>",
     ]
@@ -165,39 +191,47 @@ async def build_report(
 def _breakdown(counts: Counter[str], k: int) -> str:
     if not counts:
         return "—"
-    return ", ".join(f"{key} {suppress(count, k)}" for key, count in counts.most_common())
+    named, rest = safe_breakdown(dict(counts), k)
+    parts = [f"{key} {count}" for key, count in named]
+    if rest:
+        parts.append(_("other {count}").format(count=suppress(rest, k)))
+    return ", ".join(parts)
 
 
 async def _enterprises(
     enterprises: EnterprisesRepo, counts: Counter[int], k: int, locale: str
 ) -> str:
     """Named only where at least k workers registered interest; the rest are summed."""
-    named, others = [], 0
-    for enterprise_id, count in counts.most_common():
+    names: dict[str, int] = {}
+    unnamed = 0
+    for enterprise_id, count in counts.items():
         enterprise = await enterprises.get(enterprise_id) if count >= k else None
-        if enterprise is not None:
-            named.append(f"{enterprise.name(locale)} {count}")
+        if enterprise is None or enterprise.pending:
+            unnamed += count
         else:
-            others += count
-    if others:
-        named.append(_("other enterprises {count}").format(count=suppress(others, k)))
-    return ", ".join(named) or "—"
+            names[enterprise.name(locale)] = count
+    named, rest = safe_breakdown(names, k, closed=False)
+    rest += unnamed
+    parts = [f"{name} {count}" for name, count in named]
+    if rest:
+        parts.append(_("other enterprises {count}").format(count=suppress(rest, k)))
+    return ", ".join(parts) or "—"
 
 
 async def _cities(enterprises: EnterprisesRepo, counts: Counter[int], k: int, locale: str) -> str:
     """Interests by city: a city is named only from k interests (a small town may hold one
     enterprise), and a pending enterprise's city (typed by a worker) never."""
     cities: Counter[str] = Counter()
-    others = 0
+    unnamed = 0
     for enterprise_id, count in counts.items():
         enterprise = await enterprises.get(enterprise_id)
         if enterprise is None or enterprise.pending:
-            others += count
+            unnamed += count
         else:
             cities[enterprise.city(locale)] += count
-    named = [(city, count) for city, count in cities.most_common() if count >= k]
-    others += sum(count for city, count in cities.items() if count < k)
+    named, rest = safe_breakdown(dict(cities), k, closed=False)
+    rest += unnamed
     parts = [f"{city} {count}" for city, count in named]
-    if others:
-        parts.append(_("other cities {count}").format(count=suppress(others, k)))
+    if rest:
+        parts.append(_("other cities {count}").format(count=suppress(rest, k)))
     return ", ".join(parts) or "—"
