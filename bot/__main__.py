@@ -82,6 +82,9 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
     finally:
         for task in background:
             task.cancel()
+        # Let them finish unwinding (a report being sent gives its claim back) before the
+        # session and the database they use are closed.
+        await asyncio.gather(*background, return_exceptions=True)
         await bot.session.close()
         await services.close()
 

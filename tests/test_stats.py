@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 from aiogram import methods
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import SendMessage, SendPhoto
 from aiogram.types import BufferedInputFile
 
 from bot.app import Services
 from bot.config import Settings
 from bot.db.events import EventsRepo
 from bot.events import EventKind, EventRecorder
+from bot.local_api import QueuedError
 from bot.stats import parse_week, percentile, safe_breakdown, suppress, week_label
 from flows.stats.report import build_report
 from flows.stats.router import send_due_report
@@ -191,6 +194,7 @@ async def test_the_report_is_sent_once_and_caught_up(settings: Settings) -> None
     services = await Services.open(settings, clock=clock)
     try:
         await history(services.events)
+        await services.events.claim_report("2026-W46", MONDAY)  # sent by last Monday's run
         chat = ChatHarness(services)
 
         async def send() -> str | None:
@@ -204,6 +208,8 @@ async def test_the_report_is_sent_once_and_caught_up(settings: Settings) -> None
         assert await send() is None, "not twice"
         sent = [c for c in chat.api.calls if getattr(c, "chat_id", None) == COORDINATORS]
         assert any(isinstance(c, methods.SendPhoto) for c in sent), "with its chart"
+        [summary] = [c for c in sent if isinstance(c, methods.SendMessage)]
+        assert summary.reply_markup is not None, "the CSV button rides on the summary"
     finally:
         await services.close()
 
@@ -219,6 +225,43 @@ async def test_the_report_is_sent_once_and_caught_up(settings: Settings) -> None
             chat.bot, settings, services.i18n, services.events, services.enterprises, clock
         )
         assert label is None, "and a restart does not send W47 again"
+    finally:
+        await services.close()
+
+
+async def test_a_failed_summary_is_retried_and_a_failed_chart_is_not(settings: Settings) -> None:
+    clock = Clock(datetime(2026, 11, 23, 7, tzinfo=UTC))  # Monday 10:00 in Minsk
+    services = await Services.open(settings, clock=clock)
+    try:
+        await services.events.claim_report("2026-W46", MONDAY)
+        chat = ChatHarness(services)
+
+        async def send() -> str | None:
+            return await send_due_report(
+                chat.bot, settings, services.i18n, services.events, services.enterprises, clock
+            )
+
+        chat.api.fail_next(QueuedError(400, "Bad Request: chat not found", None, SendMessage))
+        with pytest.raises(TelegramBadRequest):
+            await send()
+        chat.api.fail_next(QueuedError(400, "Bad Request: file too big", None, SendPhoto))
+        assert await send() == "2026-W47", "the claim was given back: the next pass sends"
+        calls = len(chat.api.calls)
+        assert await send() is None, "a chart that failed does not send the summary again"
+        assert len(chat.api.calls) == calls
+    finally:
+        await services.close()
+
+
+async def test_before_nine_on_monday_the_week_before_is_caught_up(settings: Settings) -> None:
+    clock = Clock(datetime(2026, 11, 23, 5, tzinfo=UTC))  # Monday 08:00 in Minsk, first start
+    services = await Services.open(settings, clock=clock)
+    try:
+        chat = ChatHarness(services)
+        label = await send_due_report(
+            chat.bot, settings, services.i18n, services.events, services.enterprises, clock
+        )
+        assert label == "2026-W46", "last Monday's report was never sent"
     finally:
         await services.close()
 

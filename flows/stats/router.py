@@ -96,17 +96,21 @@ def _csv_file(report: Report) -> BufferedInputFile:
 
 
 async def send_report(bot: Bot, chat_id: int, report: Report) -> None:
-    """The text, then the chart (when it can be drawn), with the CSV button."""
+    """The text with the CSV button, then the chart when it can be drawn.
+
+    Once the text is out the report counts as sent: a chart that fails is logged, not retried,
+    so a flaky upload never posts the same summary twice.
+    """
     chart = await render_chart(report, _titles(report))
+    await bot.send_message(chat_id, report.text, reply_markup=_csv_kb(report))
     if chart is None:
-        await bot.send_message(chat_id, report.text, reply_markup=_csv_kb(report))
         return
-    await bot.send_message(chat_id, report.text)
-    await bot.send_photo(
-        chat_id,
-        BufferedInputFile(chart, filename=f"supolka-{report.label}.png"),
-        reply_markup=_csv_kb(report),
-    )
+    try:
+        await bot.send_photo(
+            chat_id, BufferedInputFile(chart, filename=f"supolka-{report.label}.png")
+        )
+    except TelegramAPIError as error:
+        log.warning("the report's chart could not be sent: %s", type(error).__name__)
 
 
 def last_full_week(now: datetime, settings: Settings) -> datetime:
@@ -193,6 +197,17 @@ async def on_csv(
     await callback.answer()
 
 
+def due_week(now: datetime, settings: Settings) -> date:
+    """The Monday of the latest week whose report is due: last week's from Monday 09:00 on,
+    the week before's until then."""
+    local = now.astimezone(settings.tz)
+    this_monday = week_start(local.date())
+    last_monday = this_monday - timedelta(days=7)
+    if local < datetime.combine(this_monday, SEND_AT, settings.tz):
+        return last_monday - timedelta(days=7)
+    return last_monday
+
+
 async def send_due_report(
     bot: Bot,
     settings: Settings,
@@ -201,21 +216,19 @@ async def send_due_report(
     enterprises: EnterprisesRepo,
     clock: Clock,
 ) -> str | None:
-    """Send last week's report if Monday 09:00 has passed and it was not sent; returns its week.
+    """Send the latest due report if it was not sent yet; returns its week.
 
     Idempotent (``report_runs``), and a catch-up: a bot that was down on Monday sends the
-    missed report the first time this runs after starting.
+    missed report the first time this runs after starting. After a longer outage only the
+    latest week goes out; older ones stay a ``/stats 2026-W47`` away.
     """
     chat_id = settings.coordinators_chat_id
     if chat_id is None:
         return None
-    now = clock().astimezone(settings.tz)
-    this_monday = week_start(now.date())
-    if now < datetime.combine(this_monday, SEND_AT, settings.tz):
-        return None
-    monday = this_monday - timedelta(days=7)
+    now = clock()
+    monday = due_week(now, settings)
     label = week_label(monday)
-    if not await events.claim_report(label, now.date()):
+    if not await events.claim_report(label, now.astimezone(settings.tz).date()):
         return None
     try:
         with i18n.context(), i18n.use_locale(settings.report_locale):
@@ -223,8 +236,8 @@ async def send_due_report(
                 events, enterprises, monday, settings.report_k, settings.report_locale
             )
             await send_report(bot, chat_id, report)
-    except Exception:
-        await events.unclaim_report(label)  # the next pass tries again
+    except BaseException:  # an error, or a shutdown mid-send: the next pass tries again
+        await events.unclaim_report(label)
         raise
     return label
 
