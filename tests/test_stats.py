@@ -97,6 +97,18 @@ async def history(repo: EventsRepo) -> None:
     await add(repo, week + timedelta(days=7), "user_started", "later", locale="ru")  # next week
 
 
+async def due(services: Services, chat: ChatHarness) -> str | None:
+    """One pass of the Monday sender, as the running bot makes it every minute."""
+    return await send_due_report(
+        chat.bot,
+        services.settings,
+        services.i18n,
+        services.events,
+        services.enterprises,
+        services.clock,
+    )
+
+
 async def test_every_figure_is_exact(services: Services) -> None:
     await history(services.events)
     with services.i18n.context(), services.i18n.use_locale("en"):
@@ -197,15 +209,10 @@ async def test_the_report_is_sent_once_and_caught_up(settings: Settings) -> None
         await services.events.claim_report("2026-W46", MONDAY)  # sent by last Monday's run
         chat = ChatHarness(services)
 
-        async def send() -> str | None:
-            return await send_due_report(
-                chat.bot, settings, services.i18n, services.events, services.enterprises, clock
-            )
-
-        assert await send() is None, "not before 09:00"
+        assert await due(services, chat) is None, "not before 09:00"
         clock.now = datetime(2026, 11, 23, 6, 1, tzinfo=UTC)
-        assert await send() == "2026-W47"
-        assert await send() is None, "not twice"
+        assert await due(services, chat) == "2026-W47"
+        assert await due(services, chat) is None, "not twice"
         sent = [c for c in chat.api.calls if getattr(c, "chat_id", None) == COORDINATORS]
         assert any(isinstance(c, methods.SendPhoto) for c in sent), "with its chart"
         [summary] = [c for c in sent if isinstance(c, methods.SendMessage)]
@@ -217,13 +224,9 @@ async def test_the_report_is_sent_once_and_caught_up(settings: Settings) -> None
     services = await Services.open(settings, clock=clock)
     try:
         chat = ChatHarness(services)
-        label = await send_due_report(
-            chat.bot, settings, services.i18n, services.events, services.enterprises, clock
-        )
+        label = await due(services, chat)
         assert label == "2026-W48", "the missed week goes out when the bot starts"
-        label = await send_due_report(
-            chat.bot, settings, services.i18n, services.events, services.enterprises, clock
-        )
+        label = await due(services, chat)
         assert label is None, "and a restart does not send W47 again"
     finally:
         await services.close()
@@ -236,18 +239,13 @@ async def test_a_failed_summary_is_retried_and_a_failed_chart_is_not(settings: S
         await services.events.claim_report("2026-W46", MONDAY)
         chat = ChatHarness(services)
 
-        async def send() -> str | None:
-            return await send_due_report(
-                chat.bot, settings, services.i18n, services.events, services.enterprises, clock
-            )
-
         chat.api.fail_next(QueuedError(400, "Bad Request: chat not found", None, SendMessage))
         with pytest.raises(TelegramBadRequest):
-            await send()
+            await due(services, chat)
         chat.api.fail_next(QueuedError(400, "Bad Request: file too big", None, SendPhoto))
-        assert await send() == "2026-W47", "the claim was given back: the next pass sends"
+        assert await due(services, chat) == "2026-W47", "the claim was given back: it goes now"
         calls = len(chat.api.calls)
-        assert await send() is None, "a chart that failed does not send the summary again"
+        assert await due(services, chat) is None, "a failed chart does not resend the summary"
         assert len(chat.api.calls) == calls
     finally:
         await services.close()
@@ -258,9 +256,7 @@ async def test_before_nine_on_monday_the_week_before_is_caught_up(settings: Sett
     services = await Services.open(settings, clock=clock)
     try:
         chat = ChatHarness(services)
-        label = await send_due_report(
-            chat.bot, settings, services.i18n, services.events, services.enterprises, clock
-        )
+        label = await due(services, chat)
         assert label == "2026-W46", "last Monday's report was never sent"
     finally:
         await services.close()
