@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from bot.db.events import EventsRepo
 from bot.i18n import create_i18n
 from flows.stats.report import build_report
 
-KINDS = [
+KINDS: list[tuple[str, Callable[[random.Random], dict[str, object]]]] = [
     ("user_active", lambda r: {"locale": r.choice(["ru", "be", "en"])}),
     ("guide_step_viewed", lambda r: {"pack": "by", "step": r.choice(["safety", "rights"])}),
     ("faq_searched", lambda r: {"hit": r.random() < 0.7, "locale": "ru"}),

@@ -108,7 +108,7 @@ async def main(users: int, count: int, rounds: int) -> None:
     folder = Path(tempfile.mkdtemp())
     settings = Settings(
         _env_file=None, database_path=folder / "bench.sqlite3", key_file=folder / "key"
-    )  # type: ignore[call-arg]
+    )
     services = await Services.open(settings)
     api = LocalBotAPI(strict_html=False)
     bot, dispatcher = (

@@ -27,7 +27,7 @@ from bot.logs import configure_logging
 from flows.commands import publish_commands
 from flows.handoff.reminders import run_reminders
 from flows.handoff.router import make_desk
-from flows.stats.router import run_reports, send_due_report
+from flows.stats.router import guide_step_order, run_reports, send_due_report
 
 log = logging.getLogger("bot")
 
@@ -70,6 +70,7 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
                         services.events,
                         services.enterprises,
                         services.clock,
+                        guide_step_order(services.packs),
                     )
                 )
             )

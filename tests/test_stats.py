@@ -21,7 +21,7 @@ from bot.events import EventKind, EventRecorder
 from bot.local_api import QueuedError
 from bot.stats import parse_week, percentile, safe_breakdown, suppress, week_label
 from flows.stats.report import build_report
-from flows.stats.router import send_due_report
+from flows.stats.router import guide_step_order, send_due_report
 from tests.conftest import ChatHarness, make_settings
 
 COORDINATORS = -100_888_000
@@ -106,6 +106,7 @@ async def due(services: Services, chat: ChatHarness) -> str | None:
         services.events,
         services.enterprises,
         services.clock,
+        guide_step_order(services.packs),
     )
 
 
@@ -158,6 +159,24 @@ def test_a_lone_small_group_of_a_closed_set_is_not_given_away() -> None:
     assert safe_breakdown({"ru": 7, "be": 6, "en": 0}, 5) == ([("ru", 7), ("be", 6)], 0)
     # Among hundreds of enterprises "other 1" points at none of them.
     assert safe_breakdown({"Naftan": 5, "MAZ": 1}, 5, closed=False) == ([("Naftan", 5)], 1)
+
+
+async def test_the_funnel_reads_in_guide_order_and_the_chart_hides_what_the_text_hides(
+    services: Services,
+) -> None:
+    await history(services.events)
+    for _n in range(3):  # "routes" now read more often than "safety", which comes first
+        await add(services.events, MONDAY, "guide_step_viewed", None, pack="by", step="routes")
+    order = guide_step_order(services.packs)
+    assert order[:2] == ("safety", "routes")
+    with services.i18n.context(), services.i18n.use_locale("en"):
+        report = await build_report(services.events, services.enterprises, MONDAY, 2, "en", order)
+        assert "Steps read: safety 2, routes 4" in report.text
+        assert report.funnel == [("safety", 2), ("routes", 4)]
+        report = await build_report(services.events, services.enterprises, MONDAY, 5, "en", order)
+        assert "Steps read: other 6" in report.text, "both below 5: summed, and 6 is not"
+        assert report.funnel == [("other", 6)], "the chart shows no bar the text hides"
+        assert report.response_median is None, "two responses: no median on the chart either"
 
 
 async def test_timings_and_ratings_from_fewer_than_k_values_are_held_back(

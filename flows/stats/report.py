@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -34,6 +35,10 @@ class Report:
     history: list[tuple[str, int, int]]  # (week, new users, active users), oldest first
     this: WeekFigures
     previous: WeekFigures
+    #: Steps read, in guide order, with small counts merged as in the text (for the chart).
+    funnel: list[tuple[str, int]]
+    #: The median first response in seconds, or None when fewer than k were measured.
+    response_median: float | None
 
 
 def _change(now: float | None, before: float | None) -> str:
@@ -62,9 +67,17 @@ def _one(value: float | None) -> float | None:
 
 
 async def build_report(
-    events: EventsRepo, enterprises: EnterprisesRepo, monday: date, k: int, locale: str
+    events: EventsRepo,
+    enterprises: EnterprisesRepo,
+    monday: date,
+    k: int,
+    locale: str,
+    step_order: Sequence[str] = (),
 ) -> Report:
-    """The report of the ISO week that starts on ``monday``, against the week before."""
+    """The report of the ISO week that starts on ``monday``, against the week before.
+
+    ``step_order`` lists the guide's step ids in reading order, so the funnel reads as one.
+    """
     this = compute(await events.between(monday, monday + timedelta(days=7)))
     previous = compute(await events.between(monday - timedelta(days=7), monday))
     history = []
@@ -127,7 +140,7 @@ async def build_report(
         ),
         figure(_("FAQ answers found"), this.faq_hits, previous.faq_hits),
         figure(_("FAQ questions without an answer"), this.faq_misses, previous.faq_misses),
-        breakdown(_("Steps read: {counts}").format(counts=_breakdown(this.funnel, k))),
+        breakdown(_("Steps read: {counts}").format(counts=_breakdown(this.funnel, k, step_order))),
         breakdown(_("Documents by kind: {counts}").format(counts=_breakdown(this.documents, k))),
         "",
         heading(_("Coworkers")),
@@ -185,13 +198,30 @@ async def build_report(
         history=history,
         this=this,
         previous=previous,
+        funnel=_groups(this.funnel, k, step_order),
+        response_median=median(answer),
     )
 
 
-def _breakdown(counts: Counter[str], k: int) -> str:
+def _safe(counts: Counter[str], k: int, order: Sequence[str]) -> tuple[list[tuple[str, int]], int]:
+    """The groups safe to name (in ``order`` where given, else largest first), and the rest."""
+    named, rest = safe_breakdown(dict(counts), k)
+    if order:
+        position = {key: index for index, key in enumerate(order)}
+        named.sort(key=lambda kv: position.get(kv[0], len(position)))
+    return named, rest
+
+
+def _groups(counts: Counter[str], k: int, order: Sequence[str] = ()) -> list[tuple[str, int]]:
+    """A breakdown for the chart: the same groups as the text, the rest as one bar."""
+    named, rest = _safe(counts, k, order)
+    return named + ([(_("other"), rest)] if rest else [])
+
+
+def _breakdown(counts: Counter[str], k: int, order: Sequence[str] = ()) -> str:
     if not counts:
         return "—"
-    named, rest = safe_breakdown(dict(counts), k)
+    named, rest = _safe(counts, k, order)
     parts = [f"{key} {count}" for key, count in named]
     if rest:
         parts.append(_("other {count}").format(count=suppress(rest, k)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
 from aiogram import Bot, Router
@@ -19,11 +19,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.content.guide import Pack
 from bot.db.enterprises import EnterprisesRepo
 from bot.db.events import EventsRepo
 from bot.db.users import UsersRepo
 from bot.identity import Identity
-from bot.stats import median, parse_week, week_label, week_start
+from bot.stats import parse_week, week_label, week_start
 from flows.stats.chart import render_chart
 from flows.stats.report import Report, build_report
 
@@ -68,7 +69,7 @@ async def is_coordinator(
 
 
 def _titles(report: Report) -> dict[str, str]:
-    answered = median(report.this.response_seconds)
+    answered = report.response_median
     minutes = "—" if answered is None else str(round(answered / 60))
     return {
         "response": _("Median time to first response: {minutes} min").format(minutes=minutes),
@@ -113,6 +114,30 @@ async def send_report(bot: Bot, chat_id: int, report: Report) -> None:
         log.warning("the report's chart could not be sent: %s", type(error).__name__)
 
 
+def guide_step_order(packs: Mapping[str, Pack]) -> tuple[str, ...]:
+    """Every pack's step ids in reading order, each once: the order of the funnel."""
+    return tuple(dict.fromkeys(step.id for pack in packs.values() for step in pack.steps))
+
+
+async def _report_for(
+    monday: date,
+    events: EventsRepo,
+    enterprises: EnterprisesRepo,
+    packs: Mapping[str, Pack],
+    settings: Settings,
+    i18n: I18n,
+) -> Report:
+    """A week's report as asked for: in the asker's language."""
+    return await build_report(
+        events,
+        enterprises,
+        monday,
+        settings.report_k,
+        i18n.current_locale,
+        guide_step_order(packs),
+    )
+
+
 def last_full_week(now: datetime, settings: Settings) -> datetime:
     local = now.astimezone(settings.tz)
     monday = week_start(local.date()) - timedelta(days=7)
@@ -128,6 +153,7 @@ async def cmd_stats(
     identity: Identity,
     events: EventsRepo,
     enterprises: EnterprisesRepo,
+    packs: dict[str, Pack],
     i18n: I18n,
     clock: Clock,
 ) -> None:
@@ -154,9 +180,7 @@ async def cmd_stats(
             _("Usage: /stats, /stats 2026-W47, /stats csv or /stats csv 2026-W47 (a past week).")
         )
         return
-    report = await build_report(
-        events, enterprises, monday, settings.report_k, i18n.current_locale
-    )
+    report = await _report_for(monday, events, enterprises, packs, settings, i18n)
     if want_csv:
         await message.answer_document(_csv_file(report), caption=report.label)
     else:
@@ -172,6 +196,7 @@ async def on_csv(
     identity: Identity,
     events: EventsRepo,
     enterprises: EnterprisesRepo,
+    packs: dict[str, Pack],
     i18n: I18n,
     clock: Clock,
 ) -> None:
@@ -190,9 +215,7 @@ async def on_csv(
     except ValueError:
         await callback.answer(_("This button has expired. Send /start for a fresh menu."))
         return
-    report = await build_report(
-        events, enterprises, monday, settings.report_k, i18n.current_locale
-    )
+    report = await _report_for(monday, events, enterprises, packs, settings, i18n)
     await bot.send_document(callback.message.chat.id, _csv_file(report), caption=report.label)
     await callback.answer()
 
@@ -215,6 +238,7 @@ async def send_due_report(
     events: EventsRepo,
     enterprises: EnterprisesRepo,
     clock: Clock,
+    step_order: Sequence[str] = (),
 ) -> str | None:
     """Send the latest due report if it was not sent yet; returns its week.
 
@@ -233,7 +257,7 @@ async def send_due_report(
     try:
         with i18n.context(), i18n.use_locale(settings.report_locale):
             report = await build_report(
-                events, enterprises, monday, settings.report_k, settings.report_locale
+                events, enterprises, monday, settings.report_k, settings.report_locale, step_order
             )
             await send_report(bot, chat_id, report)
     except BaseException:  # an error, or a shutdown mid-send: the next pass tries again
