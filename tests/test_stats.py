@@ -202,6 +202,45 @@ async def test_the_csv_has_a_bom_and_every_figure(services: Services) -> None:
     assert "По предприятиям," in text and "&lt;" not in text
 
 
+async def test_every_row_of_the_csv(services: Services) -> None:
+    await history(services.events)
+    with services.i18n.context(), services.i18n.use_locale("en"):
+        report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
+    naftan = await services.enterprises.get(2)
+    assert naftan is not None
+    name, city = naftan.name("en"), naftan.city("en")
+    assert report.csv.decode("utf-8-sig").splitlines() == [
+        "Figure,2026-W47,week before",
+        "New users,7,3",
+        "Active users,8,3",
+        'By language,"ru 5, other <5",',
+        "Guides started,2,0",
+        "Guides completed,1,0",
+        "Documents generated,1,0",
+        "FAQ answers found,1,0",
+        "FAQ questions without an answer,1,0",
+        "Steps read,other <5,",
+        "Documents by kind,other <5,",
+        "Interests registered,6,0",
+        "New pending enterprises,0,0",
+        "Circles opened,1,0",
+        "Circles reaching the founders' number,0,0",
+        "Contact exchanges (opt-ins),0,0",
+        f'By enterprise,"{name} 5, other enterprises <5",',
+        f'By city,"{city} 5, other cities <5",',
+        "Cases opened,2,0",
+        "Cases taken,2,0",
+        "Cases closed,1,0",
+        '"Time to take, median",—,—',
+        '"Time to take, 90th percentile",—,—',
+        '"First response, median",—,—',
+        '"First response, 90th percentile",—,—',
+        "Answered within an hour,—,—",
+        "Average rating,—,—",
+    ]
+    assert report.funnel == [], "three views in all: no bar, as the text shows <5"
+
+
 def test_weeks_and_percentiles() -> None:
     assert parse_week("2026-W47") == MONDAY
     assert week_label(MONDAY) == "2026-W47"
@@ -353,4 +392,7 @@ async def test_the_chart_in_belarusian(services: Services, tmp_path: Path) -> No
         report = await build_report(services.events, services.enterprises, MONDAY, 5, "be")
         png = await render_chart(report, _titles(report))
     assert png is not None and png.startswith(b"\x89PNG")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (900, 900), "9 by 9 inches at 100 dpi"
+    assert 20_000 < len(png) < 500_000
     (tmp_path / "chart-be.png").write_bytes(png)

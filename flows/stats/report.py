@@ -213,9 +213,10 @@ def _safe(counts: Counter[str], k: int, order: Sequence[str]) -> tuple[list[tupl
 
 
 def _groups(counts: Counter[str], k: int, order: Sequence[str] = ()) -> list[tuple[str, int]]:
-    """A breakdown for the chart: the same groups as the text, the rest as one bar."""
+    """A breakdown for the chart: the same groups as the text, the rest as one bar when it
+    is not small itself (the text shows a small rest as "<5", a bar could only be exact)."""
     named, rest = _safe(counts, k, order)
-    return named + ([(_("other"), rest)] if rest else [])
+    return named + ([(_("other"), rest)] if rest >= k else [])
 
 
 def _breakdown(counts: Counter[str], k: int, order: Sequence[str] = ()) -> str:
