@@ -20,7 +20,7 @@ from bot.db.events import EventsRepo
 from bot.events import EventKind, EventRecorder
 from bot.local_api import QueuedError
 from bot.stats import parse_week, percentile, safe_breakdown, suppress, week_label
-from flows.stats.report import build_report
+from flows.stats.report import Report, build_report
 from flows.stats.router import guide_step_order, send_due_report
 from tests.conftest import ChatHarness, make_settings
 
@@ -97,6 +97,13 @@ async def history(repo: EventsRepo) -> None:
     await add(repo, week + timedelta(days=7), "user_started", "later", locale="ru")  # next week
 
 
+async def weekly(services: Services, k: int = 5, locale: str = "en") -> Report:
+    """The report of the known week (W47) of ``history``."""
+    await history(services.events)
+    with services.i18n.context(), services.i18n.use_locale(locale):
+        return await build_report(services.events, services.enterprises, MONDAY, k, locale)
+
+
 async def due(services: Services, chat: ChatHarness) -> str | None:
     """One pass of the Monday sender, as the running bot makes it every minute."""
     return await send_due_report(
@@ -111,9 +118,7 @@ async def due(services: Services, chat: ChatHarness) -> str | None:
 
 
 async def test_every_figure_is_exact(services: Services) -> None:
-    await history(services.events)
-    with services.i18n.context(), services.i18n.use_locale("en"):
-        report = await build_report(services.events, services.enterprises, MONDAY, 2, "en")
+    report = await weekly(services, k=2)
     this, before = report.this, report.previous
     assert (this.new_users, before.new_users) == (7, 3)
     assert this.active_users == 8  # seven new and one returning
@@ -139,9 +144,7 @@ async def test_every_figure_is_exact(services: Services) -> None:
 async def test_small_counts_are_suppressed_and_enterprises_named_only_from_k(
     services: Services,
 ) -> None:
-    await history(services.events)
-    with services.i18n.context(), services.i18n.use_locale("en"):
-        report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
+    report = await weekly(services)
     assert "By language: ru 5, other &lt;5" in report.text, "be 2 and en 1: summed"
     naftan = await services.enterprises.get(2)
     assert naftan is not None
@@ -191,9 +194,7 @@ async def test_timings_and_ratings_from_fewer_than_k_values_are_held_back(
 
 
 async def test_the_csv_has_a_bom_and_every_figure(services: Services) -> None:
-    await history(services.events)
-    with services.i18n.context(), services.i18n.use_locale("ru"):
-        report = await build_report(services.events, services.enterprises, MONDAY, 5, "ru")
+    report = await weekly(services, locale="ru")
     assert report.csv.startswith("\ufeff".encode())
     text = report.csv.decode("utf-8-sig")
     assert "2026-W47" in text.splitlines()[0]
@@ -203,9 +204,7 @@ async def test_the_csv_has_a_bom_and_every_figure(services: Services) -> None:
 
 
 async def test_every_row_of_the_csv(services: Services) -> None:
-    await history(services.events)
-    with services.i18n.context(), services.i18n.use_locale("en"):
-        report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
+    report = await weekly(services)
     naftan = await services.enterprises.get(2)
     assert naftan is not None
     name, city = naftan.name("en"), naftan.city("en")
@@ -360,9 +359,7 @@ async def test_members_of_the_coordinators_chat_may_ask(services: Services) -> N
 
 
 async def test_by_city_is_suppressed_too(services: Services) -> None:
-    await history(services.events)
-    with services.i18n.context(), services.i18n.use_locale("en"):
-        report = await build_report(services.events, services.enterprises, MONDAY, 5, "en")
+    report = await weekly(services)
     naftan = await services.enterprises.get(2)
     assert naftan is not None
     assert f"By city: {naftan.city('en')} 5, other cities &lt;5" in report.text
@@ -387,9 +384,8 @@ async def test_the_chart_in_belarusian(services: Services, tmp_path: Path) -> No
     from flows.stats.chart import render_chart
     from flows.stats.router import _titles
 
-    await history(services.events)
+    report = await weekly(services, locale="be")
     with services.i18n.context(), services.i18n.use_locale("be"):
-        report = await build_report(services.events, services.enterprises, MONDAY, 5, "be")
         png = await render_chart(report, _titles(report))
     assert png is not None and png.startswith(b"\x89PNG")
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
