@@ -119,6 +119,11 @@ class ConsoleAPI(LocalBotAPI):
         elif isinstance(method, methods.SendDocument):
             name = getattr(method.document, "filename", "file")
             self.write(f"bot: [document: {name}] {html_to_text(method.caption or '')}\n")
+        elif isinstance(method, methods.SendPhoto):
+            name = getattr(method.photo, "filename", "photo")
+            size = len(getattr(method.photo, "data", b""))
+            caption = html_to_text(method.caption or "")
+            self.write(f"bot: [photo: {name}, {size // 1024} KB] {caption}\n".replace(" \n", "\n"))
         elif isinstance(method, methods.DeleteMessage):
             self.write(f"  (the bot deleted message {method.message_id})\n")
         elif isinstance(method, methods.CopyMessage):

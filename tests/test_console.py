@@ -11,6 +11,7 @@ from pathlib import Path
 from bot import PROJECT_ROOT
 from bot.app import Services, create_dispatcher
 from bot.console import Console, ConsoleAPI, html_to_text
+from tests.conftest import make_settings
 
 
 def button(transcript: str, label: str) -> str:
@@ -106,3 +107,18 @@ def test_make_run_without_a_token_starts_the_console(tmp_path: Path) -> None:
     assert (tmp_path / "console.sqlite3").exists()
     assert not (tmp_path / "bot.sqlite3").exists(), "the console keeps its own database"
     assert result.stderr == ""
+
+
+async def test_the_weekly_report_shows_its_chart(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, admin_ids=[555_000_111], default_locale="en")
+    services = await Services.open(settings)
+    output: list[str] = []
+    console = await _console(services, output)
+    try:
+        assert await console.handle("/stats")
+        shown = "".join(output)
+        assert "Weekly report" in shown
+        assert re.search(r"bot: \[photo: supolka-\d{4}-W\d\d\.png, \d+ KB\]", shown)
+    finally:
+        await console.close()
+        await services.close()
