@@ -47,16 +47,17 @@ def safe_breakdown(
 ) -> tuple[list[tuple[str, int]], int]:
     """(named groups, the rest) such that no small group can be read off.
 
-    Groups below k go to "the rest". Over a closed set of groups (three languages, twelve steps)
-    a rest made of a single group would name it, and the total gives away its size: the smallest
-    named group joins the rest too. Over an open set (enterprises, cities) the rest names nobody.
+    Groups below k go to "the rest". Over a closed set of groups (three languages, twelve
+    steps) the report's total minus the named groups gives the rest exactly, and a small rest
+    of known groups tells too much ("12 active, ru 10": be and en hold one person each). So
+    the smallest named groups join the rest until it is empty or at least k. Over an open set
+    (enterprises, cities) the rest points at none of hundreds of groups.
     """
     named = sorted(
         ((key, count) for key, count in counts.items() if count >= k), key=lambda kv: -kv[1]
     )
-    small = [count for count in counts.values() if 0 < count < k]
-    rest = sum(small)
-    if closed and len(small) == 1 and named:
+    rest = sum(count for count in counts.values() if 0 < count < k)
+    while closed and 0 < rest < k and named:
         rest += named.pop()[1]
     return named, rest
 

@@ -54,6 +54,12 @@ def _enough(values: list[int], k: int) -> list[int]:
     return values if len(values) >= k else []
 
 
+def _p90(values: list[int]) -> float | None:
+    """The 90th percentile, from ten values on: below that the nearest rank is the maximum,
+    one slow case's exact time."""
+    return percentile(values, 0.9) if len(values) >= 10 else None
+
+
 def _min(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60)
 
@@ -165,15 +171,15 @@ async def build_report(
         figure(_("Time to take, median"), _min(median(take)), _min(median(took)), minutes),
         figure(
             _("Time to take, 90th percentile"),
-            _min(percentile(take, 0.9)),
-            _min(percentile(took, 0.9)),
+            _min(_p90(take)),
+            _min(_p90(took)),
             minutes,
         ),
         figure(_("First response, median"), _min(median(answer)), _min(median(answered)), minutes),
         figure(
             _("First response, 90th percentile"),
-            _min(percentile(answer, 0.9)),
-            _min(percentile(answered, 0.9)),
+            _min(_p90(answer)),
+            _min(_p90(answered)),
             minutes,
         ),
         figure(
@@ -240,7 +246,8 @@ async def _enterprises(
         if enterprise is None or enterprise.pending:
             unnamed += count
         else:
-            names[enterprise.name(locale)] = count
+            name = enterprise.name(locale)  # two approved names may read alike: add them up
+            names[name] = names.get(name, 0) + count
     named, rest = safe_breakdown(names, k, closed=False)
     rest += unnamed
     parts = [f"{name} {count}" for name, count in named]
@@ -251,17 +258,28 @@ async def _enterprises(
 
 async def _cities(enterprises: EnterprisesRepo, counts: Counter[int], k: int, locale: str) -> str:
     """Interests by city: a city is named only from k interests (a small town may hold one
-    enterprise), and a pending enterprise's city (typed by a worker) never."""
+    enterprise), and a pending enterprise's city (typed by a worker) never.
+
+    Nor is a city named when its count minus the enterprises named on the line above leaves a
+    small remainder: "Zhodino 6" beside "BelAZ 5" would tell that one worker asked about the
+    town's other employer.
+    """
     cities: Counter[str] = Counter()
     unnamed = 0
+    beyond_named: Counter[str] = Counter()  # interests at enterprises not named by name
     for enterprise_id, count in counts.items():
         enterprise = await enterprises.get(enterprise_id)
         if enterprise is None or enterprise.pending:
             unnamed += count
-        else:
-            cities[enterprise.city(locale)] += count
-    named, rest = safe_breakdown(dict(cities), k, closed=False)
-    rest += unnamed
+            continue
+        city = enterprise.city(locale)
+        cities[city] += count
+        if count < k:
+            beyond_named[city] += count
+    exposed = [city for city in cities if 0 < beyond_named[city] < k]
+    rest = sum(cities.pop(city) for city in exposed)
+    named, small = safe_breakdown(dict(cities), k, closed=False)
+    rest += small + unnamed
     parts = [f"{city} {count}" for city, count in named]
     if rest:
         parts.append(_("other cities {count}").format(count=suppress(rest, k)))
