@@ -3,6 +3,7 @@ idempotent and catch-up sending, access, the chart and the CSV."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from bot.events import EventKind, EventRecorder
 from bot.local_api import QueuedError
 from bot.stats import parse_week, percentile, safe_breakdown, suppress, week_label
 from flows.stats.report import Report, build_report
-from flows.stats.router import guide_step_order, send_due_report
+from flows.stats.router import guide_step_order, run_reports, send_due_report
 from tests.conftest import ChatHarness, make_settings
 
 COORDINATORS = -100_888_000
@@ -342,6 +343,59 @@ async def test_a_failed_summary_is_retried_and_a_failed_chart_is_not(settings: S
         await services.close()
 
 
+async def test_a_restart_after_sending_does_not_send_again(settings: Settings) -> None:
+    clock = Clock(datetime(2026, 11, 23, 7, tzinfo=UTC))  # Monday 10:00 in Minsk
+    for expected in ("2026-W47", None):
+        services = await Services.open(settings, clock=clock)
+        try:
+            await services.events.claim_report("2026-W46", MONDAY)
+            assert await due(services, ChatHarness(services)) == expected
+        finally:
+            await services.close()
+        clock.now += timedelta(hours=1)
+
+
+async def test_a_shutdown_during_the_chart_keeps_the_report_sent(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def cancelled(*args: object) -> None:
+        raise asyncio.CancelledError
+
+    clock = Clock(datetime(2026, 11, 23, 7, tzinfo=UTC))
+    services = await Services.open(settings, clock=clock)
+    try:
+        await services.events.claim_report("2026-W46", MONDAY)
+        chat = ChatHarness(services)
+        monkeypatch.setattr("flows.stats.router.send_chart", cancelled)
+        with pytest.raises(asyncio.CancelledError):
+            await due(services, chat)
+        assert await services.events.report_claimed("2026-W47"), "the summary was out"
+        assert await due(services, chat) is None
+        assert len(chat.api.sent(SendMessage)) == 1
+    finally:
+        await services.close()
+
+
+async def test_failures_back_off_up_to_an_hour() -> None:
+    pauses: list[float] = []
+    outcomes = iter([ValueError, ValueError, ValueError, None] + [ValueError] * 8)
+
+    async def send() -> None:
+        error = next(outcomes)
+        if error is not None:
+            raise error("no chat")
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 12:
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await run_reports(send, 60.0, sleep)
+    assert pauses[:4] == [120, 240, 480, 60], "a success resets the pause"
+    assert pauses[-1] == 3600 and max(pauses) == 3600
+
+
 async def test_before_nine_on_monday_the_week_before_is_caught_up(settings: Settings) -> None:
     clock = Clock(datetime(2026, 11, 23, 5, tzinfo=UTC))  # Monday 08:00 in Minsk, first start
     services = await Services.open(settings, clock=clock)
@@ -382,6 +436,37 @@ async def test_stats_is_refused_to_others_and_given_to_coordinators(services: Se
     for bad in ("/stats next week", "/stats 2026-W48", "/stats 0001-W01"):
         [usage] = await chat.feed(chat.user(ADMIN, language_code="en").text(bad))
         assert "Usage: /stats" in usage.text, "only past weeks: the current one is refused"
+
+
+async def test_in_the_coordinators_chat_the_report_speaks_its_language(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, coordinators_chat_id=COORDINATORS, default_locale="en", coordinators_locale="be"
+    )
+    services = await Services.open(settings, clock=Clock(datetime(2026, 11, 25, 12, tzinfo=UTC)))
+    try:
+        chat = ChatHarness(services)
+        asker = chat.user(700_000_009, language_code="ru")
+        calls = await chat.feed(asker.text("/stats", chat_id=COORDINATORS, chat_type="supergroup"))
+        [summary] = [c for c in calls if isinstance(c, SendMessage)]
+        assert "Штотыднёвая справаздача" in summary.text, "the chat's language, not the asker's"
+        calls = await chat.feed(asker.text("/stats", chat_type="private"))
+        [summary] = [c for c in calls if isinstance(c, SendMessage)]
+        assert "Недельный отчёт" in summary.text, "in private: the asker's own language"
+    finally:
+        await services.close()
+
+
+async def test_stats_elsewhere_is_not_answered_and_members_may_ask_in_private(
+    services: Services,
+) -> None:
+    chat = ChatHarness(services)
+    calls = await chat.feed(
+        chat.user(ADMIN).text("/stats", chat_id=-100_555_000, chat_type="supergroup")
+    )
+    assert not [c for c in calls if isinstance(c, SendMessage | SendPhoto)], "another group"
+    chat.api.chat_members[700_000_011] = "restricted"
+    calls = await chat.feed(chat.user(700_000_011, language_code="en").text("/stats"))
+    assert any("Weekly report" in getattr(c, "text", "") for c in calls), "muted, still a member"
 
 
 async def test_members_of_the_coordinators_chat_may_ask(services: Services) -> None:

@@ -71,6 +71,11 @@ class EventsRepo:
         )
         return changed > 0
 
+    async def report_claimed(self, week: str) -> bool:
+        """Whether a week's report was sent (or is being sent)."""
+        row = await self._db.fetchone("SELECT 1 FROM report_runs WHERE week = ?", (week,))
+        return row is not None
+
     async def unclaim_report(self, week: str) -> None:
         """Sending failed: let the next pass try again."""
         await self._db.execute("DELETE FROM report_runs WHERE week = ?", (week,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
 from aiogram import Bot, Router
@@ -12,7 +12,13 @@ from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    ChatMemberRestricted,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -31,6 +37,8 @@ from flows.stats.report import Report, build_report
 log = logging.getLogger(__name__)
 #: The report goes out on Mondays at this time, in the bot's time zone.
 SEND_AT = time(9, 0)
+#: The longest pause between attempts after failures.
+MAX_PAUSE = 3600.0
 
 
 class StatsCB(CallbackData, prefix="stats1"):
@@ -61,6 +69,8 @@ async def is_coordinator(
         member = await bot.get_chat_member(settings.coordinators_chat_id, user_id)
     except TelegramAPIError:
         return False
+    if isinstance(member, ChatMemberRestricted):  # muted, say, but still in the chat
+        return member.is_member
     return member.status in (
         ChatMemberStatus.CREATOR,
         ChatMemberStatus.ADMINISTRATOR,
@@ -96,22 +106,28 @@ def _csv_file(report: Report) -> BufferedInputFile:
     return BufferedInputFile(report.csv, filename=f"supolka-{report.label}.csv")
 
 
-async def send_report(bot: Bot, chat_id: int, report: Report) -> None:
-    """The text with the CSV button, then the chart when it can be drawn.
-
-    Once the text is out the report counts as sent: a chart that fails is logged, not retried,
-    so a flaky upload never posts the same summary twice.
-    """
-    chart = await render_chart(report, _titles(report))
+async def send_summary(bot: Bot, chat_id: int, report: Report) -> None:
+    """The text with the CSV button: once it is out, the report counts as sent."""
     await bot.send_message(chat_id, report.text, reply_markup=_csv_kb(report))
-    if chart is None:
-        return
+
+
+async def send_chart(bot: Bot, chat_id: int, report: Report, chart: bytes) -> None:
+    """The chart under the summary; a failure is logged, not retried, so a flaky upload never
+    posts the same summary twice."""
     try:
         await bot.send_photo(
             chat_id, BufferedInputFile(chart, filename=f"supolka-{report.label}.png")
         )
     except TelegramAPIError as error:
         log.warning("the report's chart could not be sent: %s", type(error).__name__)
+
+
+async def send_report(bot: Bot, chat_id: int, report: Report) -> None:
+    """The summary, then the chart when it can be drawn."""
+    chart = await render_chart(report, _titles(report))
+    await send_summary(bot, chat_id, report)
+    if chart is not None:
+        await send_chart(bot, chat_id, report, chart)
 
 
 def guide_step_order(packs: Mapping[str, Pack]) -> tuple[str, ...]:
@@ -125,16 +141,18 @@ async def _report_for(
     enterprises: EnterprisesRepo,
     packs: Mapping[str, Pack],
     settings: Settings,
-    i18n: I18n,
+    locale: str,
 ) -> Report:
-    """A week's report as asked for: in the asker's language."""
+    """A week's report as asked for (call it inside ``i18n.use_locale(locale)``)."""
     return await build_report(
-        events,
-        enterprises,
-        monday,
-        settings.report_k,
-        i18n.current_locale,
-        guide_step_order(packs),
+        events, enterprises, monday, settings.report_k, locale, guide_step_order(packs)
+    )
+
+
+def _locale_for(chat_id: int, settings: Settings, i18n: I18n) -> str:
+    """The coordinators' chat reads reports in its own language; a private chat in the user's."""
+    return (
+        settings.report_locale if chat_id == settings.coordinators_chat_id else i18n.current_locale
     )
 
 
@@ -180,11 +198,13 @@ async def cmd_stats(
             _("Usage: /stats, /stats 2026-W47, /stats csv or /stats csv 2026-W47 (a past week).")
         )
         return
-    report = await _report_for(monday, events, enterprises, packs, settings, i18n)
-    if want_csv:
-        await message.answer_document(_csv_file(report), caption=report.label)
-    else:
-        await send_report(bot, message.chat.id, report)
+    locale = _locale_for(message.chat.id, settings, i18n)
+    with i18n.use_locale(locale):
+        report = await _report_for(monday, events, enterprises, packs, settings, locale)
+        if want_csv:
+            await message.answer_document(_csv_file(report), caption=report.label)
+        else:
+            await send_report(bot, message.chat.id, report)
 
 
 async def on_csv(
@@ -215,8 +235,11 @@ async def on_csv(
     except ValueError:
         await callback.answer(_("This button has expired. Send /start for a fresh menu."))
         return
-    report = await _report_for(monday, events, enterprises, packs, settings, i18n)
-    await bot.send_document(callback.message.chat.id, _csv_file(report), caption=report.label)
+    chat_id = callback.message.chat.id
+    locale = _locale_for(chat_id, settings, i18n)
+    with i18n.use_locale(locale):
+        report = await _report_for(monday, events, enterprises, packs, settings, locale)
+    await bot.send_document(chat_id, _csv_file(report), caption=report.label)
     await callback.answer()
 
 
@@ -252,25 +275,41 @@ async def send_due_report(
     now = clock()
     monday = due_week(now, settings)
     label = week_label(monday)
-    if not await events.claim_report(label, now.astimezone(settings.tz).date()):
+    if await events.report_claimed(label):
         return None
-    try:
-        with i18n.context(), i18n.use_locale(settings.report_locale):
-            report = await build_report(
-                events, enterprises, monday, settings.report_k, settings.report_locale, step_order
-            )
-            await send_report(bot, chat_id, report)
-    except BaseException:  # an error, or a shutdown mid-send: the next pass tries again
-        await events.unclaim_report(label)
-        raise
+    with i18n.context(), i18n.use_locale(settings.report_locale):
+        report = await build_report(
+            events, enterprises, monday, settings.report_k, settings.report_locale, step_order
+        )
+        chart = await render_chart(report, _titles(report))
+        # Claimed only now, right before the summary goes: a crash while building or drawing
+        # leaves the week unclaimed, and the next start sends it.
+        if not await events.claim_report(label, now.astimezone(settings.tz).date()):
+            return None
+        try:
+            await send_summary(bot, chat_id, report)
+        except BaseException:  # an error, or a shutdown mid-send: the next pass tries again
+            await events.unclaim_report(label)
+            raise
+        if chart is not None:
+            await send_chart(bot, chat_id, report, chart)
     return label
 
 
-async def run_reports(send: Callable[[], object], interval: float = 60.0) -> None:
-    """Every minute, until cancelled: send the week's report when it is due."""
+async def run_reports(
+    send: Callable[[], Awaitable[object]],
+    interval: float = 60.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Every minute, until cancelled: send the week's report when it is due. After a failure
+    (the bot removed from the chat, say) the pause doubles, up to an hour, so a lasting fault
+    costs a line in the log now and then rather than a report built every minute."""
+    pause = interval
     while True:
         try:
-            await send()  # type: ignore[misc]
-        except Exception:
-            log.exception("the weekly report could not be sent")
-        await asyncio.sleep(interval)
+            await send()
+            pause = interval
+        except Exception as error:
+            log.warning("the weekly report could not be sent: %s", type(error).__name__)
+            pause = min(pause * 2, MAX_PAUSE)
+        await sleep(pause)
