@@ -376,6 +376,29 @@ async def test_a_shutdown_during_the_chart_keeps_the_report_sent(
         await services.close()
 
 
+async def test_a_failure_before_the_summary_leaves_the_week_unclaimed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object) -> None:
+        raise KeyError("a bug while building")
+
+    clock = Clock(datetime(2026, 11, 23, 7, tzinfo=UTC))
+    services = await Services.open(settings, clock=clock)
+    try:
+        await services.events.claim_report("2026-W46", MONDAY)
+        chat = ChatHarness(services)
+        with monkeypatch.context() as patched:
+            patched.setattr("flows.stats.router.build_report", broken)
+            # As after a crash, no clean-up runs: the week must not have been claimed yet.
+            patched.setattr(services.events, "unclaim_report", broken)
+            with pytest.raises(KeyError):
+                await due(services, chat)
+        assert not await services.events.report_claimed("2026-W47")
+        assert await due(services, chat) == "2026-W47", "the next pass sends it"
+    finally:
+        await services.close()
+
+
 async def test_failures_back_off_up_to_an_hour() -> None:
     pauses: list[float] = []
     outcomes = iter([ValueError, ValueError, ValueError, None] + [ValueError] * 8)

@@ -284,12 +284,13 @@ async def send_due_report(
         chart = await render_chart(report, _titles(report))
         # Claimed only now, right before the summary goes: a crash while building or drawing
         # leaves the week unclaimed, and the next start sends it.
-        if not await events.claim_report(label, now.astimezone(settings.tz).date()):
-            return None
         try:
+            if not await events.claim_report(label, now.astimezone(settings.tz).date()):
+                return None
             await send_summary(bot, chat_id, report)
         except BaseException:  # an error, or a shutdown mid-send: the next pass tries again
-            await events.unclaim_report(label)
+            # Shielded: a second cancellation must not leave the week claimed but unsent.
+            await asyncio.shield(events.unclaim_report(label))
             raise
         if chart is not None:
             await send_chart(bot, chat_id, report, chart)
@@ -309,7 +310,7 @@ async def run_reports(
         try:
             await send()
             pause = interval
-        except Exception as error:
-            log.warning("the weekly report could not be sent: %s", type(error).__name__)
+        except Exception:
+            log.exception("the weekly report could not be sent")  # redacted to file:line
             pause = min(pause * 2, MAX_PAUSE)
         await sleep(pause)
