@@ -47,6 +47,11 @@ class GuideRepo:
     def _context(self, user_key: str, pack: str) -> bytes:
         return f"guide:{user_key}:{pack}".encode()
 
+    async def checklist(self, user_key: str, pack: str) -> Checklist | None:
+        """The user's checklist for the pack, if they answered its questions."""
+        progress = await self.get(user_key, pack)
+        return progress.checklist if progress else None
+
     async def get(self, user_key: str, pack: str) -> Progress | None:
         row = await self._db.fetchone(
             "SELECT step, completed, checklist FROM guide_progress"

@@ -73,8 +73,7 @@ async def on_open(
 ) -> None:
     """The checklist if the user has one, else an invitation to answer the questions."""
     pack = await current_pack(user_key, guide, packs)
-    progress = await guide.get(user_key, pack.id)
-    checklist = progress.checklist if progress else None
+    checklist = await guide.checklist(user_key, pack.id)
     await _show_checklist_or_intro(callback, pack, checklist, templates, i18n.current_locale)
 
 
@@ -149,8 +148,7 @@ async def on_tick(
 ) -> None:
     """Tick an item off, or untick it; the change is saved at once."""
     pack = await current_pack(user_key, guide, packs)
-    progress = await guide.get(user_key, pack.id)
-    checklist = progress.checklist if progress else None
+    checklist = await guide.checklist(user_key, pack.id)
     if checklist is not None and callback_data.item in checklist.items:
         if callback_data.item in checklist.done:
             checklist.done.remove(callback_data.item)

@@ -97,6 +97,21 @@ async def on_list(
     await show_screen(callback, _list_text(), documents_kb(documents, i18n.current_locale))
 
 
+async def _document_asked(
+    callback: CallbackQuery,
+    callback_data: DocCB,
+    documents: dict[str, DocumentTemplate],
+    i18n: I18n,
+) -> tuple[DocumentTemplate, str] | None:
+    """The document a button names, and its language; for an unknown one (a stale button from
+    an older version) the list of documents instead, and None."""
+    document = documents.get(callback_data.kind)
+    if document is None or callback.message is None:
+        await on_list(callback, documents, i18n)
+        return None
+    return document, document.text_locale(callback_data.lang or i18n.current_locale)
+
+
 async def on_open(
     callback: CallbackQuery,
     callback_data: DocCB,
@@ -104,11 +119,10 @@ async def on_open(
     i18n: I18n,
 ) -> None:
     """One document: what it is, and the ways to get it."""
-    document = documents.get(callback_data.kind)
-    if document is None:
-        await on_list(callback, documents, i18n)
+    asked = await _document_asked(callback, callback_data, documents, i18n)
+    if asked is None:
         return
-    lang = document.text_locale(callback_data.lang or i18n.current_locale)
+    document, lang = asked
     await show_screen(callback, _document_text(document, lang), document_kb(document, lang))
 
 
@@ -145,11 +159,10 @@ async def on_blank(
     i18n: I18n,
 ) -> None:
     """Send the document with every field blank."""
-    document = documents.get(callback_data.kind)
-    if document is None or callback.message is None:
-        await on_list(callback, documents, i18n)
+    asked = await _document_asked(callback, callback_data, documents, i18n)
+    if asked is None or callback.message is None:
         return
-    lang = document.text_locale(callback_data.lang or i18n.current_locale)
+    document, lang = asked
     await _send(bot, callback.message.chat.id, document, lang, {}, user_key, record_event)
     await callback.answer()
 
@@ -175,11 +188,10 @@ async def on_fill(
     i18n: I18n,
 ) -> None:
     """Ask the document's fields one by one; the answers stay in memory only."""
-    document = documents.get(callback_data.kind)
-    if document is None or callback.message is None:
-        await on_list(callback, documents, i18n)
+    asked = await _document_asked(callback, callback_data, documents, i18n)
+    if asked is None or callback.message is None:
         return
-    lang = document.text_locale(callback_data.lang or i18n.current_locale)
+    document, lang = asked
     drafts.start(user_key, document.id, lang)
     await state.set_state(DocumentSG.field)
     await state.update_data({"document": document.id, "lang": lang, "field": 0})

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.db.enterprises import EnterprisesRepo
+from bot.db.enterprises import Enterprise, EnterprisesRepo
 from bot.db.events import EventsRepo
 from bot.stats import (
     WeekFigures,
@@ -119,8 +119,8 @@ async def build_report(
     # Timings and ratings from fewer than k values would tell one person's: held back.
     take, took = _enough(this.take_seconds, k), _enough(previous.take_seconds, k)
     answer, answered = _enough(this.response_seconds, k), _enough(previous.response_seconds, k)
-    enterprises_line = await _enterprises(enterprises, this.interests_by_enterprise, k, locale)
-    cities_line = await _cities(enterprises, this.interests_by_enterprise, k, locale)
+    known = await _known(enterprises, this.interests_by_enterprise)
+    enterprises_line, cities_line = _enterprises(known, k, locale), _cities(known, k, locale)
     lines = [
         heading(_("Weekly report {week}").format(week=week_label(monday))),
         line(
@@ -226,37 +226,45 @@ def _groups(counts: Counter[str], k: int, order: Sequence[str] = ()) -> list[tup
 
 
 def _breakdown(counts: Counter[str], k: int, order: Sequence[str] = ()) -> str:
-    if not counts:
-        return "—"
     named, rest = _safe(counts, k, order)
+    return _joined(named, rest, k, _("other {count}"))
+
+
+def _joined(named: list[tuple[str, int]], rest: int, k: int, other: str) -> str:
+    """ "ru 7, be 6, other <5": the named groups, then the rest under ``other`` ({count})."""
     parts = [f"{key} {count}" for key, count in named]
     if rest:
-        parts.append(_("other {count}").format(count=suppress(rest, k)))
-    return ", ".join(parts)
+        parts.append(other.format(count=suppress(rest, k)))
+    return ", ".join(parts) or "—"
 
 
-async def _enterprises(
-    enterprises: EnterprisesRepo, counts: Counter[int], k: int, locale: str
-) -> str:
+async def _known(
+    enterprises: EnterprisesRepo, counts: Counter[int]
+) -> list[tuple[Enterprise | None, int]]:
+    """Each enterprise's interests, looked up once for both lines; None for a pending one (its
+    name and city were typed by a worker, never shown) or one no longer in the directory."""
+    known: list[tuple[Enterprise | None, int]] = []
+    for enterprise_id, count in counts.items():
+        enterprise = await enterprises.get(enterprise_id)
+        known.append((None if enterprise is None or enterprise.pending else enterprise, count))
+    return known
+
+
+def _enterprises(known: list[tuple[Enterprise | None, int]], k: int, locale: str) -> str:
     """Named only where at least k workers registered interest; the rest are summed."""
     names: dict[str, int] = {}
     unnamed = 0
-    for enterprise_id, count in counts.items():
-        enterprise = await enterprises.get(enterprise_id) if count >= k else None
-        if enterprise is None or enterprise.pending:
+    for enterprise, count in known:
+        if enterprise is None or count < k:
             unnamed += count
         else:
             name = enterprise.name(locale)  # two approved names may read alike: add them up
             names[name] = names.get(name, 0) + count
     named, rest = safe_breakdown(names, k, closed=False)
-    rest += unnamed
-    parts = [f"{name} {count}" for name, count in named]
-    if rest:
-        parts.append(_("other enterprises {count}").format(count=suppress(rest, k)))
-    return ", ".join(parts) or "—"
+    return _joined(named, rest + unnamed, k, _("other enterprises {count}"))
 
 
-async def _cities(enterprises: EnterprisesRepo, counts: Counter[int], k: int, locale: str) -> str:
+def _cities(known: list[tuple[Enterprise | None, int]], k: int, locale: str) -> str:
     """Interests by city: a city is named only from k interests (a small town may hold one
     enterprise), and a pending enterprise's city (typed by a worker) never.
 
@@ -267,9 +275,8 @@ async def _cities(enterprises: EnterprisesRepo, counts: Counter[int], k: int, lo
     cities: Counter[str] = Counter()
     unnamed = 0
     beyond_named: Counter[str] = Counter()  # interests at enterprises not named by name
-    for enterprise_id, count in counts.items():
-        enterprise = await enterprises.get(enterprise_id)
-        if enterprise is None or enterprise.pending:
+    for enterprise, count in known:
+        if enterprise is None:
             unnamed += count
             continue
         city = enterprise.city(locale)
@@ -279,8 +286,4 @@ async def _cities(enterprises: EnterprisesRepo, counts: Counter[int], k: int, lo
     exposed = [city for city in cities if 0 < beyond_named[city] < k]
     rest = sum(cities.pop(city) for city in exposed)
     named, small = safe_breakdown(dict(cities), k, closed=False)
-    rest += small + unnamed
-    parts = [f"{city} {count}" for city, count in named]
-    if rest:
-        parts.append(_("other cities {count}").format(count=suppress(rest, k)))
-    return ", ".join(parts) or "—"
+    return _joined(named, rest + small + unnamed, k, _("other cities {count}"))

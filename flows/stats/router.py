@@ -78,6 +78,21 @@ async def is_coordinator(
     )
 
 
+async def may_see_reports(
+    chat_id: int,
+    user_id: int,
+    bot: Bot,
+    settings: Settings,
+    users: UsersRepo,
+    identity: Identity,
+) -> bool:
+    """Anyone in the coordinators' chat (the report goes to all of them anyway); elsewhere a
+    coordinator."""
+    if chat_id == settings.coordinators_chat_id:
+        return True
+    return await is_coordinator(bot, settings, users, identity, user_id)
+
+
 def _titles(report: Report) -> dict[str, str]:
     answered = report.response_median
     minutes = "—" if answered is None else str(round(answered / 60))
@@ -156,10 +171,9 @@ def _locale_for(chat_id: int, settings: Settings, i18n: I18n) -> str:
     )
 
 
-def last_full_week(now: datetime, settings: Settings) -> datetime:
-    local = now.astimezone(settings.tz)
-    monday = week_start(local.date()) - timedelta(days=7)
-    return datetime.combine(monday, time(0), settings.tz)
+def last_full_week(now: datetime, settings: Settings) -> date:
+    """The Monday of the last week that is over, in the bot's time zone."""
+    return week_start(now.astimezone(settings.tz).date()) - timedelta(days=7)
 
 
 async def cmd_stats(
@@ -177,16 +191,15 @@ async def cmd_stats(
 ) -> None:
     """/stats [2026-W47] [csv]: the report of the last full week, or of the one named."""
     user = message.from_user
-    in_coordinators_chat = message.chat.id == settings.coordinators_chat_id
-    if user is None or not (
-        in_coordinators_chat or await is_coordinator(bot, settings, users, identity, user.id)
+    if user is None or not await may_see_reports(
+        message.chat.id, user.id, bot, settings, users, identity
     ):
         await message.answer(_("The weekly report is for coordinators only."))
         return
     words = (command.args or "").split()
     want_csv = "csv" in (word.lower() for word in words)
     named = [word for word in words if word.lower() != "csv"]
-    latest = last_full_week(clock(), settings).date()
+    latest = last_full_week(clock(), settings)
     try:
         monday: date | None = parse_week(named[0]) if named else latest
     except (ValueError, OverflowError):
@@ -221,16 +234,15 @@ async def on_csv(
     clock: Clock,
 ) -> None:
     """The CSV of the report the button was under."""
-    allowed = (
-        callback.message is not None and callback.message.chat.id == settings.coordinators_chat_id
-    ) or await is_coordinator(bot, settings, users, identity, callback.from_user.id)
-    if not allowed or callback.message is None:
+    if callback.message is None or not await may_see_reports(
+        callback.message.chat.id, callback.from_user.id, bot, settings, users, identity
+    ):
         await callback.answer(_("The weekly report is for coordinators only."), show_alert=True)
         return
     try:
         text = str(callback_data.week)
         monday = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-        if monday.weekday() != 0 or monday > last_full_week(clock(), settings).date():
+        if monday.weekday() != 0 or monday > last_full_week(clock(), settings):
             raise ValueError(text)
     except ValueError:
         await callback.answer(_("This button has expired. Send /start for a fresh menu."))
@@ -246,12 +258,9 @@ async def on_csv(
 def due_week(now: datetime, settings: Settings) -> date:
     """The Monday of the latest week whose report is due: last week's from Monday 09:00 on,
     the week before's until then."""
-    local = now.astimezone(settings.tz)
-    this_monday = week_start(local.date())
-    last_monday = this_monday - timedelta(days=7)
-    if local < datetime.combine(this_monday, SEND_AT, settings.tz):
-        return last_monday - timedelta(days=7)
-    return last_monday
+    last_monday = last_full_week(now, settings)
+    sent_at = datetime.combine(last_monday + timedelta(days=7), SEND_AT, settings.tz)
+    return last_monday if now >= sent_at else last_monday - timedelta(days=7)
 
 
 async def send_due_report(
