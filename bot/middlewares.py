@@ -51,18 +51,15 @@ class UserLocaleMiddleware(I18nMiddleware):
             user_key = self._identity.user_key(sender.id)
             user = await self._users.get(user_key)
             today = self._today()
-            if user is not None and not user.is_active:
-                # They wrote, so they unblocked the bot: reachable again, today.
+            new_day = user is not None and user.last_seen_on != today
+            # At most one write per user per day (last-seen has day precision on purpose), and
+            # one when an inactive user writes: they unblocked the bot, reachable again.
+            if user is not None and (new_day or not user.is_active):
                 await self._users.touch(user_key, today)
-            if user is not None and user.last_seen_on != today:
-                # At most one write per user per day: last-seen has day precision on purpose,
-                # and the day's activity is counted (with the language) for the statistics.
-                await self._users.touch(user_key, today)
-                if self._record_event is not None:
-                    locale = negotiate_locale(
-                        user.locale, sender.language_code, self._default_locale
-                    )
-                    await self._record_event(EventKind.USER_ACTIVE, user_key, locale=locale)
+            # The day's activity is counted (with the language) for the statistics.
+            if user is not None and new_day and self._record_event is not None:
+                locale = negotiate_locale(user.locale, sender.language_code, self._default_locale)
+                await self._record_event(EventKind.USER_ACTIVE, user_key, locale=locale)
         data["user_key"] = user_key
         data["user"] = user
         return await super().__call__(handler, event, data)
