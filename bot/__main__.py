@@ -24,9 +24,11 @@ from bot.db import Database, apply_migrations
 from bot.i18n import LOCALES_DIR, compile_catalogs, extract_messages
 from bot.identity import KeyFileError
 from bot.logs import configure_logging
+from bot.message_ids import run_flush
 from flows.commands import publish_commands
 from flows.handoff.reminders import run_reminders
 from flows.handoff.router import make_desk
+from flows.privacy.retention import purge, run_retention
 from flows.stats.router import guide_step_order, run_reports, send_due_report
 
 log = logging.getLogger("bot")
@@ -51,7 +53,8 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
     services = await Services.open(settings)
     bot = create_bot(services)
     dispatcher = create_dispatcher(services)
-    # Reminders and the weekly report run beside polling; they end with it.
+    # Reminders, the weekly report, retention and writing message ids run beside polling;
+    # they end with it.
     background: list[asyncio.Task[None]] = []
     try:
         try:
@@ -60,6 +63,8 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
             log.warning("could not publish the command list: %s", type(error).__name__)
         log.info("polling the Bot API at %s", settings.telegram_api_url)
         background.append(asyncio.create_task(run_reminders(lambda: make_desk(services, bot))))
+        background.append(asyncio.create_task(run_retention(lambda: purge(services, bot))))
+        background.append(asyncio.create_task(run_flush(services.recent, services.today)))
         background.append(
             asyncio.create_task(
                 run_reports(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ from bot.db.enterprises import EnterprisesRepo
 from bot.db.events import EventsRepo
 from bot.db.guide import GuideRepo
 from bot.db.meta import MetaRepo
+from bot.db.privacy import PrivacyRepo
+from bot.db.recent import RecentMessages
 from bot.db.users import UsersRepo
 from bot.drafts import DraftStore
 from bot.errors import create_error_router
@@ -44,9 +47,13 @@ from bot.fsm_storage import SQLiteStorage
 from bot.i18n import create_i18n
 from bot.identity import Identity, KeyFileError, load_secret
 from bot.matching import EnterpriseIndex, skeleton
+from bot.message_ids import IncomingMessageIds, MessageIds, OutgoingMessageIds
 from bot.middlewares import UserLocaleMiddleware
+from bot.redelivery import HandledUpdates, RedeliveryMiddleware
 from bot.telegram import DeliveryStats, OutgoingLimiter, RetryRequestMiddleware, Sleep
 from bot.templating import Templates
+from bot.throttle import Throttle, ThrottleMiddleware
+from flows.admin.router import create_router as create_admin_router
 from flows.guide.documents import create_form_router
 from flows.guide.router import create_router as create_guide_router
 from flows.guide.screens import check_screens
@@ -56,6 +63,8 @@ from flows.handoff.volunteers import VolunteerCheck
 from flows.match.router import create_invite_router, create_match_router, create_oversight_router
 from flows.onboarding.fallback import create_fallback_router, on_stale_button
 from flows.onboarding.router import create_router as create_onboarding_router
+from flows.privacy.mydata import MyData
+from flows.privacy.router import create_router as create_privacy_router
 from flows.stats.router import create_router as create_stats_router
 
 
@@ -80,6 +89,10 @@ class Services:
     packs: dict[str, Pack]
     documents: dict[str, DocumentTemplate]
     faqs: dict[str, FaqCatalog]
+    privacy: PrivacyRepo
+    recent: RecentMessages
+    handled: HandledUpdates
+    throttle: Throttle
     limiter: OutgoingLimiter = field(default_factory=OutgoingLimiter)  # rebuilt in open()
     delivery: DeliveryStats = field(default_factory=DeliveryStats)
     drafts: DraftStore = field(default_factory=DraftStore)
@@ -106,6 +119,8 @@ class Services:
         db = await Database.open(database_path or settings.database_path)
         try:
             await apply_migrations(db)
+            handled = HandledUpdates(db)
+            await handled.load()
             if (
                 await MetaRepo(db).set_once("key_check", identity.key_check())
                 != identity.key_check()
@@ -145,13 +160,32 @@ class Services:
             packs=packs,
             documents=documents,
             faqs=faqs,
+            privacy=PrivacyRepo(db),
+            recent=RecentMessages(db),
+            handled=handled,
+            throttle=Throttle(settings.throttle_per_minute),
             clock=clock,
         )
         services.limiter = OutgoingLimiter(sleep=services.sleep)
         return services
 
     async def close(self) -> None:
+        await self.recent.flush()  # ids still in memory, so that /wipe finds them after a restart
         await self.db.close()
+
+    def today(self) -> date:
+        """Today in the bot's time zone: the day every stored date is in."""
+        return self.clock().astimezone(self.settings.tz).date()
+
+    @property
+    def mydata(self) -> MyData:
+        return MyData(
+            self.guide, self.packs, self.enterprises, self.circles, self.cases, self.privacy
+        )
+
+    @property
+    def message_ids(self) -> MessageIds:
+        return MessageIds(self.recent, self.identity, self.today)
 
     def workflow_data(self) -> dict[str, Any]:
         return {
@@ -172,6 +206,9 @@ class Services:
             "packs": self.packs,
             "documents": self.documents,
             "faqs": self.faqs,
+            "privacy": self.privacy,
+            "recent": self.recent,
+            "mydata": self.mydata,
             "limiter": self.limiter,
             "delivery": self.delivery,
             "drafts": self.drafts,
@@ -199,6 +236,7 @@ def create_bot(
     session.middleware(
         RetryRequestMiddleware(services.delivery, on_forbidden, sleep=services.sleep)
     )
+    session.middleware(OutgoingMessageIds(services.message_ids))
     return Bot(
         token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
     )
@@ -211,11 +249,14 @@ def create_private_router() -> Router:
     router.message.filter(private)
     router.edited_message.filter(private)
     router.callback_query.filter(private)
+    # /wipe and /forget work whatever the user is doing: they come before every other flow.
+    router.include_router(create_privacy_router())
     # A document being filled in takes every message but /cancel and /start.
     router.include_router(create_form_router())
     # An invite link is a /start with a payload: it must be seen before the plain greeting.
     router.include_router(create_invite_router())
     router.include_router(create_onboarding_router())
+    router.include_router(create_admin_router())
     router.include_router(create_stats_router())
     # An open case takes the worker's messages before circles and the FAQ do.
     router.include_router(create_worker_router())
@@ -236,16 +277,31 @@ def create_dispatcher(
         events_isolation=events_isolation or SimpleEventIsolation(),
         **services.workflow_data(),
     )
+    settings = services.settings
+    # In this order: a redelivered update is skipped before anything else, a flood is cut
+    # before it costs a database read, and only then is the user loaded.
+    dispatcher.update.outer_middleware(RedeliveryMiddleware(services.handled, services.today))
+    dispatcher.update.outer_middleware(
+        ThrottleMiddleware(
+            services.throttle,
+            settings.admin_ids,
+            services.users,
+            services.identity,
+            services.i18n,
+            settings.default_locale,
+        )
+    )
     dispatcher.update.outer_middleware(
         UserLocaleMiddleware(
             services.i18n,
             services.users,
             services.identity,
-            services.settings.default_locale,
-            today=lambda: services.clock().astimezone(services.settings.tz).date(),
+            settings.default_locale,
+            today=services.today,
             record_event=services.record_event,
         )
     )
+    dispatcher.message.outer_middleware(IncomingMessageIds(services.message_ids))
     dispatcher.include_router(create_error_router())
     dispatcher.include_router(create_private_router())
     coordinators_chat = services.settings.coordinators_chat_id

@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     volunteers_chat_id: int | None = None
     coordinators_chat_id: int | None = None
     timezone: str = "Europe/Minsk"
-    retention_days: int = Field(default=180, ge=1, le=3650)
+    retention_cases_days: int = Field(default=90, ge=1, le=3650)
+    retention_circles_days: int = Field(default=180, ge=1, le=3650)
+    retention_users_days: int = Field(default=365, ge=1, le=3650)
+    retention_access_log_days: int = Field(default=365, ge=1, le=3650)
+    throttle_per_minute: int = Field(default=20, ge=0, le=1000)
     guide_packs: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["by"])
     circle_threshold: int = Field(default=3, ge=2, le=100)
     invite_days: int = Field(default=14, ge=1, le=365)

@@ -21,6 +21,7 @@ class EventKind(StrEnum):
 
     USER_STARTED = "user_started"
     USER_ACTIVE = "user_active"  # once a day per user, with the language: "active users"
+    USER_FORGOTTEN = "user_forgotten"  # /forget; recorded without a key, after the erasure
     LANGUAGE_SET = "language_set"
     GUIDE_STARTED = "guide_started"
     GUIDE_STEP_VIEWED = "guide_step_viewed"

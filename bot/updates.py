@@ -52,7 +52,9 @@ CONTENT_SAMPLES: dict[str, dict[str, Any]] = {
 class UpdateFactory:
     """Makes updates from one Telegram user, numbering updates and messages like Telegram."""
 
-    _update_ids = itertools.count(1)
+    # Numbered from the clock, like Telegram's ever-growing numbers: the bot skips numbers it
+    # has handled, and a console session started again must not reuse the last one's.
+    _update_ids = itertools.count(int(time.time() * 1000))
 
     def __init__(
         self,

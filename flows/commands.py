@@ -19,6 +19,10 @@ COMMANDS = (
     ("documents", __("Sample documents")),
     ("faq", __("Questions and answers")),
     ("language", __("Choose the language")),
+    ("safety", __("Staying safe")),
+    ("mydata", __("What the bot stores about you")),
+    ("wipe", __("Delete the recent messages in this chat")),
+    ("forget", __("Delete everything the bot knows about you")),
     ("help", __("How to use the bot")),
     ("cancel", __("Leave the current step, back to the menu")),
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from aiogram import Bot, Dispatcher, methods
 from bot.app import Services, create_bot, create_dispatcher
 from bot.config import Settings
 from bot.local_api import LOCAL_TOKEN, LocalBotAPI
+from bot.telegram import OutgoingLimiter
 from bot.updates import UpdateFactory
 
 #: A user whose id, name and words must never reach the database file or the logs.
@@ -156,3 +159,27 @@ async def all_events(services: Services) -> list[Any]:
 def edits(calls: list[Any]) -> list[methods.EditMessageText]:
     """The EditMessageText calls among ``calls``."""
     return [call for call in calls if isinstance(call, methods.EditMessageText)]
+
+
+class SettableClock:
+    """The bot's clock, moved by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def _instant(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+def unhurried_harness(services: Services, clock: SettableClock) -> ChatHarness:
+    """A harness without waits: no pacing between sends and no per-user limit (scripted users
+    are quicker than any person); tests of those set them again."""
+    services.limiter = OutgoingLimiter(sleep=_instant)
+    services.throttle.per_minute = 0
+    harness = ChatHarness(services)
+    harness.clock = clock  # type: ignore[attr-defined]
+    return harness

@@ -55,7 +55,9 @@ def test_values_from_a_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         ("SUPOLKA_ADMIN_IDS", "12,abc"),
         ("SUPOLKA_VOLUNTEERS_CHAT_ID", "the volunteers"),
         ("SUPOLKA_TIMEZONE", "Mars/Olympus"),
-        ("SUPOLKA_RETENTION_DAYS", "0"),
+        ("SUPOLKA_RETENTION_CASES_DAYS", "0"),
+        ("SUPOLKA_RETENTION_USERS_DAYS", "x"),
+        ("SUPOLKA_THROTTLE_PER_MINUTE", "-1"),
     ],
 )
 def test_invalid_settings_name_the_variable(

@@ -26,7 +26,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_-]{0,23}$")
 _READ_ON = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 #: What a step may link to besides its document: other parts of the bot. A link to a part that
 #: is not built yet shows no button until it is.
-LINK_TARGETS = frozenset({"checklist", "documents", "faq", "match", "handoff"})
+LINK_TARGETS = frozenset({"checklist", "documents", "faq", "match", "handoff", "safety"})
 
 
 @dataclass(frozen=True)

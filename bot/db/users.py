@@ -93,6 +93,13 @@ class UsersRepo:
         )
         return changed > 0
 
+    async def set_coordinator(self, key: str, on: bool) -> bool:
+        """The coordinator role, granted by an admin; False if there is no such user."""
+        changed = await self._db.execute(
+            "UPDATE users SET is_coordinator = ? WHERE key = ?", (int(on), key)
+        )
+        return changed > 0
+
     async def reachable(self, keys: list[str]) -> dict[str, tuple[bytes, str | None]]:
         """Sealed chat reference and locale of those of these users who can still be reached."""
         if not keys:

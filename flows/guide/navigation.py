@@ -40,6 +40,7 @@ from flows.guide.screens import home_screen, step_screen
 from flows.handoff.callbacks import HelpAction, HelpCB
 from flows.match.callbacks import MatchAction, MatchCB
 from flows.onboarding.router import ensure_user
+from flows.privacy.callbacks import PrivacyAction, PrivacyCB
 from flows.screens import show_screen
 
 #: Sources are links: a preview of the first one would bury the step under a web page card.
@@ -64,6 +65,7 @@ def step_links(
         "faq": (_("❓ Questions and answers"), FaqCB(action=FaqAction.TOPICS)),
         "match": (_("👥 Find coworkers"), MatchCB(action=MatchAction.START)),
         "handoff": (_("💬 Talk to a volunteer"), HelpCB(action=HelpAction.START)),
+        "safety": (_("🛡 Staying safe"), PrivacyCB(action=PrivacyAction.SAFETY)),
     }
     links += [available[target] for target in step.links if target in available]
     return links

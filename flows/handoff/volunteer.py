@@ -17,10 +17,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.db.cases import Case
 from bot.events import EventKind
 from bot.filters import IsCommand
+from flows.admin.roles import parse_role, set_role
+from flows.admin.router import role_change_text
 from flows.handoff.callbacks import CaseAction, CaseCB
 from flows.handoff.desk import Desk
 from flows.handoff.volunteers import VolunteerCheck
-from flows.handoff.worker import _end, rating_kb
+from flows.handoff.worker import end_case, rating_kb
 
 ALIAS = re.compile(r"^[\w .'-]{2,24}$")
 
@@ -164,7 +166,7 @@ async def _close(case: Case, key: str, desk: Desk, note: str | None) -> None:
     if case.status == "closed":
         return
     await desk.cases.log(key, case.id, "close", desk.now.date())
-    await _end(case, desk, by="volunteer")
+    await end_case(case, desk, by="volunteer")
 
     def farewell() -> str:
         text = _("The volunteer closed the conversation.")
@@ -416,7 +418,7 @@ async def cmd_block(message: Message, desk: Desk, volunteer_checks: VolunteerChe
     await desk.cases.block(case.user_key, desk.now.date())
     await desk.cases.log(key, case.id, "block", desk.now.date())
     if case.status != "closed":
-        await _end(case, desk, by="volunteer")
+        await end_case(case, desk, by="volunteer")
         await desk.tell_worker(case, lambda: _("This conversation has ended."))
     await message.reply(
         _(
@@ -445,23 +447,36 @@ async def cmd_unblock(message: Message, command: CommandObject, desk: Desk) -> N
 
 
 async def cmd_grant(message: Message, command: CommandObject, desk: Desk) -> None:
-    """/grant or /revoke, by an admin, as a reply to someone's message: the volunteer role."""
+    """/grant or /revoke [volunteer|coordinator], by an admin, as a reply to someone's message.
+
+    A granted volunteer acts on cases without being a member of this group; a granted
+    coordinator reads the weekly report in a private chat.
+    """
     user = message.from_user
     if user is None or user.id not in desk.settings.admin_ids:
-        await message.reply(_("Only admins can grant or revoke the volunteer role."))
+        await message.reply(_("Only admins can grant or revoke roles."))
         return
+    role = parse_role(command.args)
     target = message.reply_to_message.from_user if message.reply_to_message else None
-    if target is None or target.is_bot:
-        await message.reply(_("Reply with /grant or /revoke to a message of the person."))
+    if role is None or target is None or target.is_bot:
+        await message.reply(
+            _(
+                "Reply to a message of the person with /grant or /revoke, adding "
+                "“coordinator” for the coordinator role."
+            )
+        )
         return
     granting = command.command == "grant"
-    await desk.cases.set_granted(desk.identity.user_key(target.id), granting)
-    admin_key = desk.identity.user_key(user.id)
-    await desk.cases.log(admin_key, None, "grant" if granting else "revoke", desk.now.date())
-    if granting:
-        await message.reply(_("Granted: they can act on cases even without group membership."))
-    else:
-        await message.reply(_("Revoked: they act on cases only while a member of this group."))
+    done = await set_role(
+        role,
+        desk.identity.user_key(target.id),
+        granting,
+        desk.identity.user_key(user.id),
+        cases=desk.cases,
+        users=desk.users,
+        today=desk.now.date(),
+    )
+    await message.reply(role_change_text(role, granting, done))
 
 
 async def _show_enterprise(callback: CallbackQuery, case: Case, key: str, desk: Desk) -> None:

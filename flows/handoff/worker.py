@@ -305,7 +305,8 @@ async def on_case_message(message: Message, case: Case, desk: Desk) -> None:
         )
 
 
-async def _end(case: Case, desk: Desk, by: str) -> None:
+async def end_case(case: Case, desk: Desk, by: str) -> None:
+    """Close the case; ``by`` is "worker", "volunteer" or "forget" (the worker left the bot)."""
     if not await desk.cases.close(case.id, desk.now.date()):
         return
     await desk.record_event(EventKind.CASE_CLOSED, case.user_key, case=case.id, by=by)
@@ -316,6 +317,14 @@ async def _end(case: Case, desk: Desk, by: str) -> None:
                 _("The worker ended the conversation. Case #{number} is closed.").format(
                     number=case.id
                 ),
+            )
+        elif by == "forget":
+            await desk.note(
+                case,
+                _(
+                    "The worker deleted their data from the bot. Case #{number} is closed; "
+                    "nothing can reach them any more."
+                ).format(number=case.id),
             )
     if case.thread_id is not None:
         # Closing the topic is tidiness, not the point: the case is closed either way.
@@ -347,7 +356,7 @@ async def cmd_end(message: Message, user_key: str, desk: Desk) -> None:
             _("You have no open conversation with a volunteer."), reply_markup=_menu_kb()
         )
         return
-    await _end(case, desk, by="worker")
+    await end_case(case, desk, by="worker")
     await message.answer(_rating_text(), reply_markup=rating_kb(case.id))
 
 
@@ -357,7 +366,7 @@ async def on_end(callback: CallbackQuery, user_key: str, desk: Desk) -> None:
     if case is None:
         await callback.answer(_("You have no open conversation with a volunteer."))
         return
-    await _end(case, desk, by="worker")
+    await end_case(case, desk, by="worker")
     await show_screen(callback, _rating_text(), rating_kb(case.id))
 
 

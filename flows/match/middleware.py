@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject
 
 from bot.clock import Clock
 from flows.match.circles import Circles
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+
+def make_circles(services: Services, bot: Bot) -> Circles:
+    """Circles for work outside an update (the retention job)."""
+    return Circles(
+        bot=bot,
+        settings=services.settings,
+        i18n=services.i18n,
+        identity=services.identity,
+        users=services.users,
+        enterprises=services.enterprises,
+        circles=services.circles,
+        limiter=services.limiter,
+        record_event=services.record_event,
+        today=services.today(),
+        locks=services.circle_locks,
+        founders=next(iter(services.packs.values())).founders,
+    )
 
 
 class CirclesMiddleware(BaseMiddleware):

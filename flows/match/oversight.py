@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from aiogram import Router
+from aiogram import BaseMiddleware, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import Clock
+from bot.db.cases import CasesRepo
 from bot.db.circles import CirclesRepo
 from bot.db.enterprises import EnterprisesRepo
 from bot.matching import EnterpriseIndex
@@ -31,7 +35,27 @@ def create_router() -> Router:
     router.message.register(cmd_pending, Command("pending"))
     router.message.register(cmd_approve, Command("approve"))
     router.message.register(cmd_merge, Command("merge"))
+    router.message.middleware(AccessLogMiddleware())
     return router
+
+
+class AccessLogMiddleware(BaseMiddleware):
+    """Every oversight command goes to the access log: who (as a key), what, which day."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        result = await handler(event, data)
+        command: CommandObject | None = data.get("command")
+        user_key: str | None = data.get("user_key")
+        if command is not None and user_key is not None:
+            cases: CasesRepo = data["cases"]
+            clock: Clock = data["clock"]
+            await cases.log(user_key, None, command.command, clock().date())
+        return result
 
 
 async def answer_lines(message: Message, lines: list[str]) -> None:

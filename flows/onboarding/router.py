@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.db.users import User, UsersRepo
 from bot.drafts import DraftStore
 from bot.events import EventKind, EventRecorder
@@ -22,6 +23,8 @@ from bot.templating import Templates
 from flows.commands import publish_chat_commands
 from flows.onboarding.callbacks import LanguageCB, MenuAction, MenuCB
 from flows.onboarding.keyboards import back_to_menu_kb, language_kb, main_menu_kb
+from flows.privacy.keyboards import privacy_kb
+from flows.privacy.screens import privacy_text
 from flows.screens import show_screen
 
 log = logging.getLogger(__name__)
@@ -112,7 +115,11 @@ async def cmd_cancel(
 
 
 async def on_menu_button(
-    callback: CallbackQuery, callback_data: MenuCB, templates: Templates, state: FSMContext
+    callback: CallbackQuery,
+    callback_data: MenuCB,
+    templates: Templates,
+    state: FSMContext,
+    settings: Settings,
 ) -> None:
     """A main-menu entry: each opens its screen in the same message."""
     if callback_data.action == MenuAction.MENU:
@@ -131,9 +138,7 @@ async def on_menu_button(
                 callback, templates.render("onboarding/help.html.j2"), back_to_menu_kb()
             )
         case MenuAction.PRIVACY:
-            await show_screen(
-                callback, templates.render("onboarding/privacy.html.j2"), back_to_menu_kb()
-            )
+            await show_screen(callback, privacy_text(templates, settings), privacy_kb())
 
 
 async def on_language_chosen(

@@ -1,0 +1,1 @@
+"""Admins' commands: granting and revoking the volunteer and coordinator roles."""
