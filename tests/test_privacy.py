@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.app import Services
 from bot.config import Settings
+from bot.identity import Identity, load_secret
 from bot.logs import RedactingFormatter
 from flows.onboarding.callbacks import LanguageCB, LanguageCode, MenuAction, MenuCB
-from tests.conftest import FIRST_NAME, USER_ID, USERNAME, ChatHarness, log_text
+from tests.conftest import (
+    FIRST_NAME,
+    USER_ID,
+    USERNAME,
+    ChatHarness,
+    SettableClock,
+    log_text,
+    make_settings,
+    unhurried_harness,
+)
+from tests.test_privacy_flow import walk_every_flow
 
 WORDS = (
     "Our shift at Naftan wants a union",
@@ -112,3 +126,36 @@ def test_the_formatter_masks_ids_wherever_they_stand(message: str) -> None:
     assert str(USER_ID) not in text
     assert "secret_token" not in text
     assert "123456" not in text
+
+
+async def test_a_scenario_across_every_flow_leaves_no_identity_and_no_readable_chat(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Guide, checklist, circle (with a relayed message), invite, FAQ and a case with a
+    volunteer: afterwards neither the database file, its WAL nor the log holds the user's id,
+    names or words; and under any other key no chat reference opens."""
+    caplog.set_level(logging.DEBUG)
+    settings = make_settings(tmp_path, volunteers_chat_id=-100_777_000, circle_threshold=3)
+    clock = SettableClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    services = await Services.open(settings, clock=clock)
+    try:
+        chat = unhurried_harness(services, clock)
+        worker = chat.user(USER_ID, language_code="be", first_name=FIRST_NAME, username=USERNAME)
+        await walk_every_flow(chat, worker, WORDS)
+        raw_open = _database_bytes(settings)
+    finally:
+        await services.close()
+    for raw in (raw_open, _database_bytes(settings)):
+        for secret in _secrets():
+            assert secret not in raw, f"found {secret!r} in the database file"
+    logged = log_text(caplog)
+    for word in (str(USER_ID), FIRST_NAME, USERNAME, *WORDS):
+        assert word not in logged
+
+    with sqlite3.connect(settings.database_path) as plain:
+        refs = plain.execute("SELECT key, chat_ref FROM users").fetchall()
+    assert len(refs) == 3  # the worker and two coworkers
+    stranger = Identity(os.urandom(32))
+    assert all(stranger.open_chat(bytes(ref), key) is None for key, ref in refs)
+    owner = Identity(load_secret(settings))
+    assert USER_ID in {owner.open_chat(bytes(ref), key) for key, ref in refs}

@@ -75,9 +75,12 @@ async def _join_circle(chat: ChatHarness, user: UpdateFactory) -> None:
     await chat.feed(user.callback(agree, message_id=1))
 
 
-async def _walk_every_flow(chat: ChatHarness, worker: UpdateFactory) -> None:
+async def walk_every_flow(
+    chat: ChatHarness, worker: UpdateFactory, words: tuple[str, ...] = ("a question",) * 3
+) -> None:
     """The worker reads the guide, builds a checklist, finds coworkers (a circle opens),
-    makes an invite link, asks the FAQ, names a new enterprise and opens a case."""
+    writes to the circle, makes an invite link, asks the FAQ and opens a case; ``words`` are
+    what they write in the circle, the FAQ and the case."""
     await chat.feed(worker.text("/start"))
     await chat.feed(worker.callback(GuideCB(action=GuideAction.STEP, arg="safety").pack()))
     await chat.feed(worker.callback(ChecklistCB(action=ChecklistAction.OPEN).pack()))
@@ -91,15 +94,19 @@ async def _walk_every_flow(chat: ChatHarness, worker: UpdateFactory) -> None:
     for other in (SECOND, THIRD):
         await _join_circle(chat, chat.user(other, language_code="en"))
     await _join_circle(chat, worker)
-    assert await chat.services.circles.membership(chat.services.identity.user_key(WORKER))
+    key = chat.services.identity.user_key(worker.user_id)
+    assert await chat.services.circles.membership(key)
+    await chat.feed(worker.callback(CircleCB(action=CircleAction.RELAY_ON).pack()))
+    await chat.feed(worker.text(words[0]))
+    await chat.feed(worker.callback(CircleCB(action=CircleAction.RELAY_OFF).pack()))
     await chat.feed(worker.callback(CircleCB(action=CircleAction.REVEAL_ON).pack()))
     await chat.feed(worker.callback(CircleCB(action=CircleAction.INVITE).pack()))
-    await chat.feed(worker.text("how do I leave the state union?"))
+    await chat.feed(worker.text(words[1]))
     await chat.feed(worker.text("/volunteer"))
     await chat.feed(worker.callback(HelpCB(action=HelpAction.TOPIC, arg="legal").pack()))
     await chat.feed(worker.callback(HelpCB(action=HelpAction.SHARE, arg="1").pack()))
-    await chat.feed(worker.text("Can they fire me for this?"))
-    case = await chat.services.cases.active_for(chat.services.identity.user_key(WORKER))
+    await chat.feed(worker.text(words[2]))
+    case = await chat.services.cases.active_for(key)
     assert case is not None and case.thread_id is not None
     await chat.feed(worker.text("/mydata"))
 
@@ -134,7 +141,7 @@ async def test_forget_leaves_no_trace_and_the_counts_stay(
     it either, the others are told, and the week's counts do not change."""
     services = chat.services
     worker = chat.user(WORKER, language_code="en")
-    await _walk_every_flow(chat, worker)
+    await walk_every_flow(chat, worker)
     key = services.identity.user_key(WORKER)
     await services.recent.flush()
     touched = await _rows_holding(services, key)
@@ -237,7 +244,7 @@ async def test_mydata_in_each_language(
 async def test_mydata_lists_circle_case_and_checklist(chat: ChatHarness) -> None:
     """A worker in a circle with a case and a checklist sees each of them."""
     worker = chat.user(WORKER, language_code="en")
-    await _walk_every_flow(chat, worker)
+    await walk_every_flow(chat, worker)
     [screen] = await chat.feed(worker.text("/mydata"))
     text = screen.text
     assert "Naftan" in text and "Member 3 in the circle" in text
