@@ -126,6 +126,11 @@ class ConsoleAPI(LocalBotAPI):
             self.write(f"bot: [photo: {name}, {size // 1024} KB] {caption}\n".replace(" \n", "\n"))
         elif isinstance(method, methods.DeleteMessage):
             self.write(f"  (the bot deleted message {method.message_id})\n")
+        elif isinstance(method, methods.DeleteMessages):
+            numbers = ", ".join(str(number) for number in method.message_ids)
+            self.write(f"  (the bot deleted messages {numbers})\n")
+        elif isinstance(method, methods.DeleteForumTopic):
+            self.write("  (the bot deleted a topic in the volunteers' group)\n")
         elif isinstance(method, methods.CopyMessage):
             self.write(f"  (a copy of message {method.message_id} was sent to another chat)\n")
 

@@ -122,3 +122,18 @@ async def test_the_weekly_report_shows_its_chart(tmp_path: Path) -> None:
     finally:
         await console.close()
         await services.close()
+
+
+async def test_wipe_and_forget_can_be_tried_by_hand(services: Services) -> None:
+    """The console shows what /wipe deleted, and /forget asks, then forgets."""
+    output: list[str] = []
+    console = await _console(services, output)
+    await console.handle("/start")
+    output.clear()
+    await console.handle("/wipe")
+    assert "(the bot deleted messages 1, 2, 3)" in "".join(output)
+    output.clear()
+    await console.handle("/forget")
+    await console.handle(button("".join(output), "🗑 Yes, delete my data"))
+    assert "deleted everything it knew about you" in "".join(output)
+    await console.close()
