@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
-
-import aiosqlite
 
 from bot.db.database import Database
 
@@ -38,7 +37,7 @@ class Case:
     rating: int | None
 
 
-def _case(row: aiosqlite.Row) -> Case:
+def _case(row: sqlite3.Row) -> Case:
     def moment(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value) if value else None
 
@@ -132,7 +131,7 @@ class CasesRepo:
                     now.date().isoformat(),
                 ),
             )
-        except aiosqlite.IntegrityError:
+        except sqlite3.IntegrityError:
             return None
         return await self.get(case_id)
 

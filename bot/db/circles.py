@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import date
-
-import aiosqlite
 
 from bot.db.database import Database
 
@@ -45,7 +44,7 @@ class Invite:
 _MEMBER = "circle_id, user_key, pseudonym, relay_on, reveal, status"
 
 
-def _member(row: aiosqlite.Row) -> Member:
+def _member(row: sqlite3.Row) -> Member:
     return Member(
         circle_id=row["circle_id"],
         user_key=row["user_key"],

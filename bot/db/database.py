@@ -1,8 +1,15 @@
-"""One aiosqlite connection shared by every repository.
+"""The bot's SQLite database: short statements on the event loop, long reads in a thread.
 
-The connection runs in autocommit mode (``isolation_level=None``) and every statement goes
-through one asyncio lock. Without the lock, a statement from one update could run inside
-another update's open transaction and be rolled back with it.
+An update costs a handful of statements, each an index lookup or a one-row write that SQLite
+does in a few microseconds. Sending each to a worker thread and back (what aiosqlite does)
+cost far more than the statement: so the main connection runs in the loop's own thread.
+Long reads (a week of events for the report) would stall every chat meanwhile: they go
+through :meth:`Database.read_long` on a second, read-only aiosqlite connection, which WAL mode
+lets read while the main one writes.
+
+The main connection is in autocommit mode and every statement goes through one asyncio lock.
+Without the lock, a statement from one update could run inside another update's open
+transaction (a transaction may await between statements) and be rolled back with it.
 """
 
 from __future__ import annotations
@@ -18,43 +25,49 @@ from typing import Any
 import aiosqlite
 
 Params = Sequence[Any] | dict[str, Any]
+Row = sqlite3.Row
+
+_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",  # durable in WAL mode except on power loss
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+    # Deleted rows are overwritten, not left readable in free pages of a seized file.
+    "PRAGMA secure_delete = ON",
+)
 
 
 class Transaction:
     """Statements run inside one ``BEGIN IMMEDIATE … COMMIT``; use :meth:`Database.transaction`."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
-
-    # Each aiosqlite call is a hop to its thread and back (~30 µs here): one call per statement,
-    # and cursors are not closed by hand (closing would be another hop; they are collected).
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run a statement; returns the number of rows it changed."""
-        cursor = await self._connection.execute(sql, params)
-        return cursor.rowcount
+        return self._connection.execute(sql, params).rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT; returns the new row id."""
-        cursor = await self._connection.execute(sql, params)
-        return cursor.lastrowid or 0
+        return self._connection.execute(sql, params).lastrowid or 0
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._connection.executemany(sql, rows)
+        self._connection.executemany(sql, rows)
 
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        rows = await self._connection.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        row: Row | None = self._connection.execute(sql, params).fetchone()
+        return row
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        return list(await self._connection.execute_fetchall(sql, params))
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return self._connection.execute(sql, params).fetchall()
 
 
 class Database:
     """The bot's SQLite database. Open it with :meth:`open`; close it with :meth:`close`."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._connection = connection
+        self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self.path = path
 
@@ -64,22 +77,18 @@ class Database:
         # Blocking, but once at start-up, before any update is served.
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.touch(mode=0o600, exist_ok=True)  # noqa: ASYNC240
-        connection = await aiosqlite.connect(path, isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        for pragma in (
-            "PRAGMA journal_mode = WAL",
-            "PRAGMA synchronous = NORMAL",  # durable in WAL mode except on power loss
-            "PRAGMA foreign_keys = ON",
-            "PRAGMA busy_timeout = 5000",
-            # Deleted rows are overwritten, not left readable in free pages of a seized file.
-            "PRAGMA secure_delete = ON",
-        ):
-            await connection.execute(pragma)
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        connection.row_factory = sqlite3.Row
+        for pragma in _PRAGMAS:
+            connection.execute(pragma)
         return cls(connection, path)
 
     async def close(self) -> None:
         async with self._lock:
-            await self._connection.close()
+            if self._reader is not None:
+                await self._reader.close()
+                self._reader = None
+            self._connection.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -87,14 +96,14 @@ class Database:
         async with self._lock:
             try:
                 # Inside the try: a task cancelled while BEGIN runs must still roll back.
-                await self._connection.execute("BEGIN IMMEDIATE")
+                self._connection.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._connection)
             except BaseException:
                 # SQLite may have rolled back already (disk full, I/O error): keep the real error.
                 with contextlib.suppress(sqlite3.OperationalError):
-                    await self._connection.execute("ROLLBACK")
+                    self._connection.execute("ROLLBACK")
                 raise
-            await self._connection.execute("COMMIT")
+            self._connection.execute("COMMIT")
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One statement in its own implicit transaction; returns the rows changed."""
@@ -105,20 +114,29 @@ class Database:
         async with self._lock:
             return await Transaction(self._connection).insert(sql, params)
 
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         async with self._lock:
             return await Transaction(self._connection).fetchone(sql, params)
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._lock:
             return await Transaction(self._connection).fetchall(sql, params)
+
+    async def read_long(self, sql: str, params: Params = ()) -> list[Row]:
+        """A read that may take long (many rows): in a thread, on a read-only connection, so
+        that updates are served meanwhile. It sees what was committed when it began."""
+        if self._reader is None:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            self._reader = await aiosqlite.connect(uri, uri=True)
+            self._reader.row_factory = sqlite3.Row
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def executescript(self, script: str) -> None:
         """Run a script as is (migrations); the caller brackets it with BEGIN/COMMIT."""
         async with self._lock:
-            await self._connection.executescript(script)
+            self._connection.executescript(script)
 
     async def checkpoint(self) -> None:
-        """Fold the WAL into the main file (used before backups and by tests)."""
+        """Fold the WAL into the main file and truncate it (after erasures, before backups)."""
         async with self._lock:
-            await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-
-import aiosqlite
 
 from bot.content.enterprises import DirectoryEntry
 from bot.db.database import Database
@@ -34,7 +33,7 @@ class Enterprise:
 _COLUMNS = "id, slug, name_ru, name_be, name_en, city_ru, city_be, city_en, status"
 
 
-def _enterprise(row: aiosqlite.Row) -> Enterprise:
+def _enterprise(row: sqlite3.Row) -> Enterprise:
     return Enterprise(
         id=row["id"],
         slug=row["slug"],

@@ -37,7 +37,7 @@ class EventsRepo:
 
     async def between(self, start: date, end: date) -> list[Event]:
         """Events on days ``start <= day < end``, oldest first."""
-        rows = await self._db.fetchall(
+        rows = await self._db.read_long(
             "SELECT id, kind, user_key, occurred_on, fields FROM events"
             " WHERE occurred_on >= ? AND occurred_on < ? ORDER BY occurred_on, id",
             (start.isoformat(), end.isoformat()),
@@ -55,13 +55,13 @@ class EventsRepo:
 
     async def activity(self, start: date, end: date) -> tuple[int, int]:
         """(new users, active users) on days ``start <= day < end``, counted in SQL."""
-        row = await self._db.fetchone(
+        [row] = await self._db.read_long(
             "SELECT COUNT(*) FILTER (WHERE kind = 'user_started'),"
             " COUNT(DISTINCT user_key) FILTER (WHERE kind IN ('user_started', 'user_active'))"
             " FROM events WHERE occurred_on >= ? AND occurred_on < ?",
             (start.isoformat(), end.isoformat()),
         )
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+        return int(row[0]), int(row[1])
 
     async def claim_report(self, week: str, today: date) -> bool:
         """Mark a week's report as sent; False when it already was (idempotent sending)."""

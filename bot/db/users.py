@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import date
-
-import aiosqlite
 
 from bot.db.database import Database
 
@@ -29,7 +28,7 @@ _COLUMNS = (
 )
 
 
-def _user(row: aiosqlite.Row) -> User:
+def _user(row: sqlite3.Row) -> User:
     return User(
         key=row["key"],
         chat_ref=bytes(row["chat_ref"]),
