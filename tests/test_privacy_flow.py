@@ -207,7 +207,7 @@ async def test_forget_and_wipe_deletes_the_messages_first(chat: ChatHarness) -> 
     calls = await chat.feed(worker.callback(privacy(PrivacyAction.FORGET_AND_WIPE)))
     [wipe] = [c for c in calls if isinstance(c, methods.DeleteMessages)]
     assert len(wipe.message_ids) == 6  # three commands and three answers
-    assert "The messages of the last 48 hours are deleted too" in texts(calls)[-1]
+    assert "Today's and yesterday's messages are deleted too" in texts(calls)[-1]
     key = chat.services.identity.user_key(WORKER)
     assert await _rows_holding(chat.services, key) == []
     assert chat.services.recent.pending == 0

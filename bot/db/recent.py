@@ -1,4 +1,4 @@
-"""Ids of recent messages in private chats, kept only for /wipe and only for 48 hours.
+"""Ids of recent messages in private chats, kept only for /wipe and only for about 48 hours.
 
 Every message in and out would cost a write; instead ids wait in memory and are written in one
 statement every few seconds (and before /wipe reads them, and at shutdown). A crash loses at
@@ -71,7 +71,8 @@ class RecentMessages:
 
     async def purge(self, today: date) -> int:
         """Delete ids from before yesterday: a message of day D goes at the start of day D+2,
-        so none is kept longer than 48 hours (and /wipe reaches back at least 24)."""
+        so none is kept much longer than 48 hours (purges run hourly), and /wipe reaches back
+        to the start of yesterday."""
         await self.flush()
         return await self._db.execute(
             "DELETE FROM recent_messages WHERE day < ?",

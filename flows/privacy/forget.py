@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.db.privacy import PrivacyRepo
 from bot.db.recent import RecentMessages
-from bot.db.retention import CaseCopy, RetentionRepo
+from bot.db.retention import RetentionRepo
 from bot.drafts import DraftStore
 from bot.events import EventKind, EventRecorder
 from flows.handoff.desk import Desk
@@ -44,13 +44,13 @@ async def forget_user(
     if case is not None and group is not None:
         await end_case(case, desk, by="forget")
     # Their topics hold the messages copied from them: those go too, with one note.
-    copies = await retention.cases_of(user_key)
-    if await delete_staff_copies(bot, group, copies) and group is not None:
+    deleted = await delete_staff_copies(bot, group, await retention.cases_of(user_key))
+    if deleted and group is not None:
         with (
             desk.i18n.use_locale(desk.settings.default_locale),
             contextlib.suppress(TelegramAPIError),
         ):
-            await bot.send_message(group, _forgotten_cases_note(copies))
+            await bot.send_message(group, _forgotten_cases_note(deleted))
     member = await circle_ops.circles.membership(user_key)
     if member is not None:
         await circle_ops.leave(member)
@@ -65,12 +65,10 @@ async def forget_user(
     log.info("a user was forgotten: %d rows, %d events detached", erased.rows, erased.events)
 
 
-def _forgotten_cases_note(copies: list[CaseCopy]) -> str:
-    numbers = ", ".join(f"#{case.id}" for case in copies)
+def _forgotten_cases_note(case_ids: list[int]) -> str:
+    numbers = ", ".join(f"#{number}" for number in case_ids)
     return _(
-        "The worker of case {numbers} deleted their data from the bot: the case is deleted "
-        "with its topic.",
-        "The worker of cases {numbers} deleted their data from the bot: the cases are deleted "
-        "with their topics.",
-        len(copies),
+        "The worker of case {numbers} deleted their data from the bot: the case is deleted.",
+        "The worker of cases {numbers} deleted their data from the bot: the cases are deleted.",
+        len(case_ids),
     ).format(numbers=numbers)

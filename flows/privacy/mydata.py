@@ -74,9 +74,9 @@ class MyData:
             ).format(count=footprint.events),
             "message_ids": _(
                 "The numbers (not the contents) of {count} recent message in this chat, "
-                "so that /wipe can delete it; kept for 48 hours at most.",
+                "so that /wipe can delete it; kept for about 48 hours at most.",
                 "The numbers (not the contents) of {count} recent messages in this chat, "
-                "so that /wipe can delete them; kept for 48 hours at most.",
+                "so that /wipe can delete them; kept for about 48 hours at most.",
                 footprint.message_ids,
             ).format(count=footprint.message_ids)
             if footprint.message_ids

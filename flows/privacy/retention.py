@@ -91,7 +91,6 @@ async def purge(services: Services, bot: Bot) -> Purged:
         unlinked_events=await repo.unlink_events(_monday(today - timedelta(weeks=LINK_WEEKS))),
     )
     # Deleted rows are zeroed in the file (secure_delete); their old copies in the WAL go now.
-    await services.db.checkpoint()
     # Deleted rows are zeroed in the file (secure_delete); their old copies in the WAL go now.
     await services.db.checkpoint()
     log.info("retention: %s", ", ".join(f"{k} {v}" for k, v in asdict(purged).items()))
@@ -102,24 +101,29 @@ async def _purge_cases(
     repo: RetentionRepo, bot: Bot, group: int | None, before: date
 ) -> tuple[int, int]:
     expired = await repo.expired_cases(before)
-    topics = await delete_staff_copies(bot, group, expired)
+    topics = len(await delete_staff_copies(bot, group, expired))
     for case in expired:
         await repo.delete_case(case.id)
     return len(expired), topics
 
 
-async def delete_staff_copies(bot: Bot, group: int | None, cases: list[CaseCopy]) -> int:
+async def delete_staff_copies(bot: Bot, group: int | None, cases: list[CaseCopy]) -> list[int]:
     """Delete each case's forum topic (with the messages copied into it), or its card when
-    the group is not a forum; returns how many went. Failures are left to the volunteers."""
+    the group is not a forum; returns the numbers of the cases whose copy went. Failures (the
+    bot may not delete, or a card is older than Telegram allows) are left to the volunteers."""
     if group is None:
-        return 0
-    deleted = 0
+        return []
+    deleted = []
     for case in cases:
         with contextlib.suppress(TelegramAPIError):
             if case.thread_id is not None:
-                deleted += await bot.delete_forum_topic(group, case.thread_id)
+                gone = await bot.delete_forum_topic(group, case.thread_id)
             elif case.card_message_id is not None:
-                deleted += await bot.delete_message(group, case.card_message_id)
+                gone = await bot.delete_message(group, case.card_message_id)
+            else:
+                continue
+            if gone:
+                deleted.append(case.id)
     return deleted
 
 

@@ -1,5 +1,5 @@
 -- Ids of recent messages in private chats (the bot's and the user's), kept only so that /wipe
--- can delete them: Telegram allows that for 48 hours, and rows are purged within 48 hours.
+-- can delete them: Telegram allows that for 48 hours; rows of day D are purged early on day D+2.
 -- Only the day is kept, like everywhere else.
 CREATE TABLE recent_messages (
     user_key   TEXT NOT NULL,
