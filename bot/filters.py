@@ -7,6 +7,7 @@ each here; these are coroutines and run on the event loop.
 from __future__ import annotations
 
 from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 
 
@@ -47,3 +48,18 @@ class HasText(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return message.text is not None
+
+
+class ButtonsOf(Filter):
+    """Passes a button press made with one of these callback-data classes.
+
+    Set on a flow's router (``router.callback_query.filter(ButtonsOf(GuideCB))``), it lets a
+    press meant for another flow skip all of the router's handlers with one ``startswith``,
+    instead of each handler's filter failing to unpack the data in turn.
+    """
+
+    def __init__(self, *kinds: type[CallbackData]) -> None:
+        self.prefixes = tuple(f"{kind.__prefix__}{kind.__separator__}" for kind in kinds)
+
+    async def __call__(self, callback: CallbackQuery) -> bool:
+        return callback.data is not None and callback.data.startswith(self.prefixes)

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.content.guide import Pack
 from bot.db.guide import Checklist, GuideRepo
 from bot.events import EventKind, EventRecorder
+from bot.filters import ButtonsOf
 from bot.templating import Templates
 from flows.guide.callbacks import ChecklistAction, ChecklistCB
 from flows.guide.context import current_pack
@@ -26,6 +27,7 @@ ANSWERS_KEY = "checklist_answers"
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.callback_query.filter(ButtonsOf(ChecklistCB))
     for action, handler in (
         (ChecklistAction.OPEN, on_open),
         (ChecklistAction.BEGIN, on_begin),

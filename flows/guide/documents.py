@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.content.documents import DocumentTemplate
 from bot.drafts import DraftStore
 from bot.events import EventKind, EventRecorder
+from bot.filters import ButtonsOf
 from flows.guide.callbacks import DocAction, DocCB
 from flows.guide.keyboards import document_kb, documents_kb, field_kb
 from flows.guide.states import DocumentSG
@@ -27,6 +28,7 @@ MAX_FIELD_LENGTH = 200
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.callback_query.filter(ButtonsOf(DocCB))
     router.message.register(cmd_documents, Command("documents"))
     router.callback_query.register(on_list, DocCB.filter(F.action == DocAction.LIST))
     router.callback_query.register(on_open, DocCB.filter(F.action == DocAction.OPEN))

@@ -14,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.content.faq import FaqCatalog
 from bot.content.guide import Pack
 from bot.events import EventKind, EventRecorder
-from bot.filters import HasText, IsCommand
+from bot.filters import ButtonsOf, HasText, IsCommand
 from flows.guide.callbacks import FaqAction, FaqCB
 from flows.guide.keyboards import short_label
 from flows.handoff.callbacks import HelpAction, HelpCB
@@ -24,6 +24,7 @@ from flows.screens import show_screen
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.callback_query.filter(ButtonsOf(FaqCB))
     router.message.register(cmd_faq, Command("faq"))
     router.callback_query.register(on_topics, FaqCB.filter(F.action == FaqAction.TOPICS))
     router.callback_query.register(on_topic, FaqCB.filter(F.action == FaqAction.TOPIC))

@@ -15,6 +15,7 @@ from bot.content.guide import Pack, Step
 from bot.db.guide import GuideRepo
 from bot.db.users import UsersRepo
 from bot.events import EventKind, EventRecorder
+from bot.filters import ButtonsOf
 from bot.identity import Identity
 from bot.templating import Templates
 from flows.guide.callbacks import (
@@ -73,6 +74,7 @@ def step_links(
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.callback_query.filter(ButtonsOf(GuideCB))
     router.message.register(cmd_guide, Command("guide"))
     router.callback_query.register(on_home, GuideCB.filter(F.action == GuideAction.HOME))
     router.callback_query.register(on_step, GuideCB.filter(F.action == GuideAction.STEP))

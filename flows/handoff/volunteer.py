@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.db.cases import Case
 from bot.events import EventKind
-from bot.filters import IsCommand
+from bot.filters import ButtonsOf, IsCommand
 from flows.admin.roles import parse_role, set_role
 from flows.admin.router import role_change_text
 from flows.handoff.callbacks import CaseAction, CaseCB
@@ -29,6 +29,7 @@ ALIAS = re.compile(r"^[\w .'-]{2,24}$")
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.callback_query.filter(ButtonsOf(CaseCB))
     router.callback_query.register(on_card_button, CaseCB.filter())
     for name, handler in (
         ("close", cmd_close),

@@ -18,7 +18,7 @@ from bot.db.cases import Case, CasesRepo
 from bot.db.circles import CirclesRepo
 from bot.db.enterprises import EnterprisesRepo
 from bot.events import EventKind
-from bot.filters import IsCommand
+from bot.filters import ButtonsOf, IsCommand
 from flows.handoff.callbacks import TOPICS, HelpAction, HelpCB
 from flows.handoff.desk import Desk, topic_label
 from flows.handoff.states import HelpSG
@@ -48,6 +48,7 @@ class InActiveCase(Filter):
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.callback_query.filter(ButtonsOf(HelpCB))
     router.message.register(cmd_volunteer, Command("volunteer"))
     router.message.register(cmd_end, Command("end"))
     for action, handler in (

@@ -23,6 +23,7 @@ from bot.db.circles import CirclesRepo, Member
 from bot.db.enterprises import EnterprisesRepo
 from bot.events import EventKind
 from bot.fanout import Delivery, fan_out
+from bot.filters import ButtonsOf
 from flows.match.callbacks import CircleAction, CircleCB, MatchAction, MatchCB
 from flows.match.circles import Circles, pseudonym
 from flows.media import carries_hidden_data
@@ -57,6 +58,7 @@ class InCircleMode(Filter):
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.callback_query.filter(ButtonsOf(CircleCB))
     router.message.register(cmd_circle, Command("circle"))
     for action, handler in (
         (CircleAction.MENU, on_menu),

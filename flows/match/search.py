@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.db.circles import CirclesRepo
 from bot.db.enterprises import Enterprise, EnterprisesRepo
 from bot.events import EventKind, EventRecorder
-from bot.filters import IsCommand
+from bot.filters import ButtonsOf, IsCommand
 from bot.matching import Confidence, EnterpriseIndex, skeleton
 from flows.match.callbacks import CircleAction, CircleCB, MatchAction, MatchCB
 from flows.match.circles import Circles, JoinResult, Outcome
@@ -41,6 +41,7 @@ NEW = 0
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.callback_query.filter(ButtonsOf(MatchCB))
     router.message.register(cmd_coworkers, Command("coworkers"))
     for action, handler in (
         (MatchAction.START, on_start),

@@ -15,6 +15,7 @@ from bot.db.retention import RetentionRepo
 from bot.db.users import User
 from bot.drafts import DraftStore
 from bot.events import EventRecorder
+from bot.filters import ButtonsOf
 from bot.templating import Templates
 from flows.handoff.desk import Desk
 from flows.handoff.router import DeskMiddleware
@@ -32,6 +33,7 @@ from flows.screens import show_screen
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.callback_query.filter(ButtonsOf(PrivacyCB))
     for middleware in (DeskMiddleware(), CirclesMiddleware()):
         router.message.middleware(middleware)
         router.callback_query.middleware(middleware)
