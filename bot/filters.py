@@ -63,3 +63,21 @@ class ButtonsOf(Filter):
 
     async def __call__(self, callback: CallbackQuery) -> bool:
         return callback.data is not None and callback.data.startswith(self.prefixes)
+
+
+class CommandsOf(Filter):
+    """Passes a text message that starts with one of these commands (``/name``, ``/name@bot``).
+
+    Set on a router whose messages are all commands, it lets other text skip the router's
+    handlers with one check; the handlers' own ``Command`` filters still parse the arguments.
+    """
+
+    def __init__(self, *names: str) -> None:
+        self.names = frozenset(names)
+
+    async def __call__(self, message: Message) -> bool:
+        text = message.text
+        if not text or not text.startswith("/"):
+            return False
+        word = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+        return word.partition("@")[0] in self.names

@@ -11,12 +11,14 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db.cases import CasesRepo
 from bot.db.users import UsersRepo
+from bot.filters import CommandsOf
 from bot.identity import Identity
 from flows.admin.roles import Role, parse_role, set_role
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(CommandsOf("grant", "revoke"))
     router.message.register(cmd_grant, Command("grant", "revoke"))
     return router
 

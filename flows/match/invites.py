@@ -18,7 +18,7 @@ from bot.db.circles import CirclesRepo
 from bot.db.enterprises import EnterprisesRepo
 from bot.db.users import UsersRepo
 from bot.events import EventKind, EventRecorder
-from bot.filters import ButtonsOf
+from bot.filters import ButtonsOf, CommandsOf
 from bot.identity import Identity
 from flows.match.callbacks import CircleAction, CircleCB
 from flows.match.circle import invite_hash
@@ -47,6 +47,7 @@ class InvitePayload(Filter):
 def create_router() -> Router:
     """Included before onboarding, so that /start with an invite is not a plain greeting."""
     router = Router(name=__name__)
+    router.message.filter(CommandsOf("start"))
     router.callback_query.filter(ButtonsOf(CircleCB))
     router.message.register(on_invite_link, CommandStart(deep_link=True), InvitePayload())
     router.callback_query.register(on_join, CircleCB.filter(F.action == CircleAction.JOIN))

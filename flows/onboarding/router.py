@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.db.users import User, UsersRepo
 from bot.drafts import DraftStore
 from bot.events import EventKind, EventRecorder
-from bot.filters import ButtonsOf
+from bot.filters import ButtonsOf, CommandsOf
 from bot.i18n import LANGUAGE_NAMES
 from bot.identity import Identity
 from bot.templating import Templates
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(CommandsOf("start", "help", "language", "cancel"))
     router.callback_query.filter(ButtonsOf(MenuCB, LanguageCB))
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_help, Command("help"))

@@ -15,7 +15,7 @@ from bot.db.retention import RetentionRepo
 from bot.db.users import User
 from bot.drafts import DraftStore
 from bot.events import EventRecorder
-from bot.filters import ButtonsOf
+from bot.filters import ButtonsOf, CommandsOf
 from bot.templating import Templates
 from flows.handoff.desk import Desk
 from flows.handoff.router import DeskMiddleware
@@ -33,6 +33,7 @@ from flows.screens import show_screen
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(CommandsOf("privacy", "mydata", "safety", "wipe", "forget"))
     router.callback_query.filter(ButtonsOf(PrivacyCB))
     for middleware in (DeskMiddleware(), CirclesMiddleware()):
         router.message.middleware(middleware)

@@ -29,7 +29,7 @@ from bot.content.guide import Pack
 from bot.db.enterprises import EnterprisesRepo
 from bot.db.events import EventsRepo
 from bot.db.users import UsersRepo
-from bot.filters import ButtonsOf
+from bot.filters import ButtonsOf, CommandsOf
 from bot.identity import Identity
 from bot.stats import parse_week, week_label, week_start
 from flows.stats.chart import render_chart
@@ -50,6 +50,7 @@ class StatsCB(CallbackData, prefix="stats1"):
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(CommandsOf("stats"))
     router.callback_query.filter(ButtonsOf(StatsCB))
     router.message.register(cmd_stats, Command("stats"))
     router.callback_query.register(on_csv, StatsCB.filter())
