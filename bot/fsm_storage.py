@@ -46,14 +46,15 @@ class SQLiteStorage(BaseStorage):
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         row_key = self._row_key(key)
+        if value is None:
+            await self._clear(row_key, "state")
+            return
         await self._db.execute(
             "INSERT INTO fsm_state (key, state, updated_on) VALUES (?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
             " updated_on = excluded.updated_on",
             (row_key, value, self._today()),
         )
-        if value is None:
-            await self._drop_if_empty(row_key)
 
     async def get_state(self, key: StorageKey) -> str | None:
         row = await self._db.fetchone(
@@ -66,18 +67,16 @@ class SQLiteStorage(BaseStorage):
             msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
             raise DataNotDictLikeError(msg)
         row_key = self._row_key(key)
-        sealed = None
-        if data:
-            plain = json.dumps(dict(data), ensure_ascii=False).encode()
-            sealed = self._identity.seal(plain, row_key.encode())
+        if not data:
+            await self._clear(row_key, "data")
+            return
+        plain = json.dumps(dict(data), ensure_ascii=False).encode()
         await self._db.execute(
             "INSERT INTO fsm_state (key, data, updated_on) VALUES (?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET data = excluded.data,"
             " updated_on = excluded.updated_on",
-            (row_key, sealed, self._today()),
+            (row_key, self._identity.seal(plain, row_key.encode()), self._today()),
         )
-        if sealed is None:
-            await self._drop_if_empty(row_key)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         row_key = self._row_key(key)
@@ -87,10 +86,18 @@ class SQLiteStorage(BaseStorage):
         data: dict[str, Any] = json.loads(self._identity.open(bytes(row[0]), row_key.encode()))
         return data
 
-    async def _drop_if_empty(self, row_key: str) -> None:
-        await self._db.execute(
-            "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data IS NULL", (row_key,)
+    async def _clear(self, row_key: str, column: str) -> None:
+        """Empty one column; a row left with nothing is deleted. Clearing what is already
+        empty (most /start and menu presses) costs one statement that finds no row."""
+        changed = await self._db.execute(
+            f"UPDATE fsm_state SET {column} = NULL WHERE key = ? AND {column} IS NOT NULL",
+            (row_key,),
         )
+        if changed:
+            await self._db.execute(
+                "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data IS NULL",
+                (row_key,),
+            )
 
     async def close(self) -> None:
         """The database belongs to the application, which closes it."""
