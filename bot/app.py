@@ -310,6 +310,7 @@ def create_dispatcher(
         coordinators.message.filter(ChatIdFilter(coordinators_chat))
         coordinators.callback_query.filter(ChatIdFilter(coordinators_chat))
         coordinators.include_router(create_stats_router())
+        coordinators.include_router(_stale_buttons_router("coordinators.stale"))
         dispatcher.include_router(coordinators)
     volunteers_chat = services.settings.volunteers_chat_id
     if volunteers_chat is not None:
@@ -324,9 +325,16 @@ def create_volunteers_router(chat_id: int) -> Router:
     router.callback_query.filter(ChatIdFilter(chat_id))
     router.include_router(create_oversight_router())
     router.include_router(create_volunteer_router())
-    # A router's own handlers run before its sub-routers': the catch-all must be a sub-router
-    # of its own, included last, so it only sees buttons nobody else took.
-    stale = Router(name="volunteers.stale")
-    stale.callback_query.register(on_stale_button)
-    router.include_router(stale)
+    router.include_router(_stale_buttons_router("volunteers.stale"))
     return router
+
+
+def _stale_buttons_router(name: str) -> Router:
+    """Answers buttons nobody else took ("expired"), so that no spinner turns forever.
+
+    A router's own handlers run before its sub-routers': the catch-all must be a sub-router of
+    its own, included last, so it only sees buttons nobody else took.
+    """
+    stale = Router(name=name)
+    stale.callback_query.register(on_stale_button)
+    return stale

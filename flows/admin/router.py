@@ -14,6 +14,7 @@ from bot.db.users import UsersRepo
 from bot.filters import CommandsOf
 from bot.identity import Identity
 from flows.admin.roles import Role, parse_role, set_role
+from flows.numbers import parse_number
 
 
 def create_router() -> Router:
@@ -57,7 +58,8 @@ async def cmd_grant(
         return
     words = (command.args or "").split()
     role = parse_role(words[0]) if len(words) == 2 else None
-    if role is None or not words[1].isdigit():
+    target = parse_number(words[1]) if len(words) == 2 else None
+    if role is None or target is None:
         await message.answer(
             _(
                 "Usage: /grant volunteer 123456789 or /grant coordinator 123456789 "
@@ -68,7 +70,7 @@ async def cmd_grant(
     granting = command.command == "grant"
     done = await set_role(
         role,
-        identity.user_key(int(words[1])),
+        identity.user_key(target),
         granting,
         identity.user_key(sender.id),
         cases=cases,

@@ -4,8 +4,10 @@ so every button stays under Telegram's 64-byte limit."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 
 class GuideAction(StrEnum):
@@ -56,7 +58,7 @@ class DocCB(CallbackData, prefix="doc1"):
     action: DocAction
     kind: str = ""
     lang: str = ""
-    field: int = -1
+    field: Annotated[int, Field(ge=-1, lt=100)] = -1
 
 
 class FaqAction(StrEnum):

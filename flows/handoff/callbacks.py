@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from flows.numbers import Id
+
 TOPICS = ("legal", "safety", "organising", "other")
 
 
@@ -38,4 +40,4 @@ class CaseCB(CallbackData, prefix="case1"):
     """Buttons on a case card in the volunteers' group."""
 
     action: CaseAction
-    case: int
+    case: Id

@@ -23,6 +23,7 @@ from flows.handoff.callbacks import CaseAction, CaseCB
 from flows.handoff.desk import Desk
 from flows.handoff.volunteers import VolunteerCheck
 from flows.handoff.worker import end_case, rating_kb
+from flows.numbers import parse_number
 
 ALIAS = re.compile(r"^[\w .'-]{2,24}$")
 
@@ -363,8 +364,16 @@ async def cmd_alias(
     await message.reply(_("Workers will see you as “{alias}”.").format(alias=html.escape(alias)))
 
 
-async def cmd_replies(message: Message, replies: dict[str, dict[str, str]]) -> None:
-    """/replies: the canned replies."""
+async def cmd_replies(
+    message: Message,
+    replies: dict[str, dict[str, str]],
+    desk: Desk,
+    volunteer_checks: VolunteerCheck,
+) -> None:
+    """/replies: the canned replies, for volunteers."""
+    if await _volunteer(message.from_user, desk, volunteer_checks) is None:
+        await message.reply(_("Only volunteers can act on cases."))
+        return
     names = sorted(next(iter(replies.values())))
     await message.reply(
         _("Canned replies (send with /reply NAME):") + "\n" + "\n".join(f"• {n}" for n in names)
@@ -435,8 +444,8 @@ async def cmd_unblock(message: Message, command: CommandObject, desk: Desk) -> N
     if user is None or user.id not in desk.settings.admin_ids:
         await message.reply(_("Only admins can unblock."))
         return
-    number = (command.args or "").strip()
-    case = await desk.cases.get(int(number)) if number.isdigit() else None
+    number = parse_number(command.args)
+    case = await desk.cases.get(number) if number is not None else None
     if case is None:
         await message.reply(_("Usage: /unblock CASE"))
         return

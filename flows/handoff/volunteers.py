@@ -7,11 +7,15 @@ minutes), someone an admin granted the role, or an admin from the settings.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from aiogram import Bot
+from aiogram import BaseMiddleware, Bot
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Message, TelegramObject
+from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.db.cases import CasesRepo
@@ -61,3 +65,26 @@ class VolunteerCheck:
         )
         self._cache[user_id] = (allowed, now + self.ttl)
         return allowed
+
+
+class VolunteersOnly(BaseMiddleware):
+    """Inner message middleware: the router's commands run for volunteers only; anyone else
+    who can write in the group is told so and nothing happens."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Message)
+        sender = event.from_user
+        checks: VolunteerCheck = data["volunteer_checks"]
+        if sender is not None and not sender.is_bot:
+            key = data["identity"].user_key(sender.id)
+            if await checks.is_volunteer(
+                data["bot"], data["settings"], data["users"], sender.id, key, data["cases"]
+            ):
+                return await handler(event, data)
+        await event.reply(_("Only volunteers can do this."))
+        return None

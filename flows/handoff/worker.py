@@ -23,6 +23,7 @@ from flows.handoff.callbacks import TOPICS, HelpAction, HelpCB
 from flows.handoff.desk import Desk, topic_label
 from flows.handoff.states import HelpSG
 from flows.media import carries_hidden_data
+from flows.numbers import parse_number
 from flows.onboarding.callbacks import MenuAction, MenuCB
 from flows.screens import show_screen
 from flows.state import drop_data
@@ -376,10 +377,10 @@ async def on_rate(
 ) -> None:
     """A score from 1 to 5, then an optional comment for the volunteers."""
     case_part, _sep, score_part = callback_data.arg.partition("-")
-    if not (case_part.isdigit() and score_part.isdigit() and 1 <= int(score_part) <= 5):
+    case_id, score = parse_number(case_part), parse_number(score_part)
+    if case_id is None or score is None or not 1 <= score <= 5:
         await callback.answer(_("This button has expired. Send /start for a fresh menu."))
         return
-    case_id, score = int(case_part), int(score_part)
     if not await desk.cases.rate(case_id, user_key, score):
         await callback.answer(_("This button has expired. Send /start for a fresh menu."))
         return

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from flows.numbers import Id
+
 
 class MatchAction(StrEnum):
     START = "start"  # from the menu: status, or ask for the enterprise
@@ -18,7 +20,7 @@ class MatchAction(StrEnum):
 
 class MatchCB(CallbackData, prefix="match1"):
     action: MatchAction
-    enterprise: int = 0
+    enterprise: Id = 0
 
 
 class CircleAction(StrEnum):
@@ -36,4 +38,4 @@ class CircleAction(StrEnum):
 
 class CircleCB(CallbackData, prefix="circle1"):
     action: CircleAction
-    arg: int = 0
+    arg: Id = 0

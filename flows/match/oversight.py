@@ -17,7 +17,9 @@ from bot.db.cases import CasesRepo
 from bot.db.circles import CirclesRepo
 from bot.db.enterprises import EnterprisesRepo
 from bot.matching import EnterpriseIndex
+from flows.handoff.volunteers import VolunteersOnly
 from flows.match.circles import Circles, pseudonym
+from flows.numbers import parse_number
 
 USAGE_POST = "/circle_post CIRCLE TEXT"
 #: Listings are split below Telegram's 4,096 characters.
@@ -35,6 +37,9 @@ def create_router() -> Router:
     router.message.register(cmd_pending, Command("pending"))
     router.message.register(cmd_approve, Command("approve"))
     router.message.register(cmd_merge, Command("merge"))
+    # Anyone who can write in the group reaches here: the role is checked first, and only
+    # what a volunteer did is logged.
+    router.message.middleware(VolunteersOnly())
     router.message.middleware(AccessLogMiddleware())
     return router
 
@@ -72,10 +77,10 @@ async def answer_lines(message: Message, lines: list[str]) -> None:
 
 def _ints(command: CommandObject, count: int) -> list[int] | None:
     parts = (command.args or "").split(maxsplit=count)
-    try:
-        return [int(part) for part in parts[:count]] if len(parts) >= count else None
-    except ValueError:
+    if len(parts) < count:
         return None
+    numbers = [parse_number(part) for part in parts[:count]]
+    return None if None in numbers else numbers  # type: ignore[return-value]
 
 
 async def cmd_circles(
@@ -102,10 +107,11 @@ async def cmd_circle_post(
 ) -> None:
     """Write to a circle as “Volunteer”."""
     parts = (command.args or "").split(maxsplit=1)
-    if len(parts) < 2 or not parts[0].isdigit() or not parts[1].strip():
+    circle_id = parse_number(parts[0]) if len(parts) == 2 else None
+    if circle_id is None or not parts[1].strip():
         await message.answer(_("Usage: {usage}").format(usage=USAGE_POST))
         return
-    circle_id, text = int(parts[0]), parts[1].strip()
+    text = parts[1].strip()
     if await circles.enterprise_of(circle_id) is None:
         await message.answer(_("There is no circle #{number}.").format(number=circle_id))
         return

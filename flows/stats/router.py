@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Annotated
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatMemberStatus
@@ -22,6 +23,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -45,7 +47,7 @@ MAX_PAUSE = 3600.0
 class StatsCB(CallbackData, prefix="stats1"):
     """The CSV of one week's report: ``week`` is its Monday as YYYYMMDD."""
 
-    week: int
+    week: Annotated[int, Field(ge=0, lt=10**8)]
 
 
 def create_router() -> Router:
