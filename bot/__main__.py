@@ -64,7 +64,9 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
         log.info("polling the Bot API at %s", settings.telegram_api_url)
         background.append(asyncio.create_task(run_reminders(lambda: make_desk(services, bot))))
         background.append(asyncio.create_task(run_retention(lambda: purge(services, bot))))
-        background.append(asyncio.create_task(run_flush(services.recent, services.today)))
+        background.append(
+            asyncio.create_task(run_flush(services.recent, services.db, services.today))
+        )
         background.append(
             asyncio.create_task(
                 run_reports(

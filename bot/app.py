@@ -65,6 +65,7 @@ from flows.onboarding.fallback import create_fallback_router, on_stale_button
 from flows.onboarding.router import create_router as create_onboarding_router
 from flows.privacy.mydata import MyData
 from flows.privacy.router import create_router as create_privacy_router
+from flows.privacy.router import is_privacy_update
 from flows.stats.router import create_router as create_stats_router
 
 
@@ -281,6 +282,7 @@ def create_dispatcher(
     # In this order: a redelivered update is skipped before anything else, a flood is cut
     # before it costs a database read, and only then is the user loaded.
     dispatcher.update.outer_middleware(RedeliveryMiddleware(services.handled, services.today))
+    dispatcher.update.outer_middleware(IncomingMessageIds(services.message_ids))
     dispatcher.update.outer_middleware(
         ThrottleMiddleware(
             services.throttle,
@@ -289,6 +291,7 @@ def create_dispatcher(
             services.identity,
             services.i18n,
             settings.default_locale,
+            exempt=is_privacy_update,
         )
     )
     dispatcher.update.outer_middleware(
@@ -301,7 +304,7 @@ def create_dispatcher(
             record_event=services.record_event,
         )
     )
-    dispatcher.message.outer_middleware(IncomingMessageIds(services.message_ids))
+
     dispatcher.include_router(create_error_router())
     dispatcher.include_router(create_private_router())
     coordinators_chat = services.settings.coordinators_chat_id

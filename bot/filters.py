@@ -76,8 +76,12 @@ class CommandsOf(Filter):
         self.names = frozenset(names)
 
     async def __call__(self, message: Message) -> bool:
-        text = message.text
-        if not text or not text.startswith("/"):
-            return False
-        word = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
-        return word.partition("@")[0] in self.names
+        return command_name(message.text) in self.names
+
+
+def command_name(text: str | None) -> str | None:
+    """``start`` for "/start", "/start@bot" or "/start payload"; None for anything else."""
+    if not text or not text.startswith("/"):
+        return None
+    parts = text[1:].split(maxsplit=1)
+    return parts[0].partition("@")[0] if parts else None

@@ -16,8 +16,9 @@ from aiogram.client.session.middlewares.base import (
 )
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Message, MessageId, TelegramObject
+from aiogram.types import Message, MessageId, TelegramObject, Update
 
+from bot.db.database import Database
 from bot.db.recent import RecentMessages
 from bot.identity import Identity
 
@@ -48,7 +49,8 @@ class MessageIds:
 
 
 class IncomingMessageIds(BaseMiddleware):
-    """Outer message middleware: the id of each message a user sends in a private chat."""
+    """Outer update middleware: the id of each message a user sends in a private chat, noted
+    before anything may drop the update (the per-user limit), so /wipe finds it."""
 
     def __init__(self, ids: MessageIds) -> None:
         self._ids = ids
@@ -59,8 +61,9 @@ class IncomingMessageIds(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if isinstance(event, Message) and event.chat.type == "private":
-            await self._ids.note(event.chat.id, event.message_id)
+        message = event.message if isinstance(event, Update) else None
+        if message is not None and message.chat.type == "private":
+            await self._ids.note(message.chat.id, message.message_id)
         return await handler(event, data)
 
 
@@ -95,12 +98,13 @@ class OutgoingMessageIds(BaseRequestMiddleware):
 
 async def run_flush(
     recent: RecentMessages,
+    db: Database,
     today: Callable[[], date],
     interval: float = FLUSH_EVERY,
     purge_every: float = PURGE_EVERY,
 ) -> None:
     """Write waiting ids every few seconds and drop old ones every hour, until cancelled
-    (then write once more)."""
+    (then write once more). A checkpoint that a long read held up is retried here."""
     since_purge = purge_every  # purge at once: the bot may have been down for days
     try:
         while True:
@@ -109,6 +113,8 @@ async def run_flush(
                     await recent.purge(today())
                     since_purge = 0.0
                 await recent.flush()
+                if db.checkpoint_due and not await db.checkpoint():
+                    log.info("the WAL checkpoint waits for a long read to end")
             except Exception:
                 log.exception("writing or purging message ids failed")
             await asyncio.sleep(interval)

@@ -2,7 +2,8 @@
 
 Counted in memory only, per Telegram user, in fixed one-minute windows: the first update over
 the limit gets one "slow down" reply; the rest of that minute is ignored without a database read
-or a reply. Groups (volunteers, coordinators) and admins are never throttled.
+or a reply. Groups (volunteers, coordinators) and admins are never throttled, nor is what
+``exempt`` names (the panic commands: a flood must not stop /wipe).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import Chat, TelegramObject
+from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TelegramUser
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -74,7 +75,9 @@ class ThrottleMiddleware(BaseMiddleware):
         identity: Identity,
         i18n: I18n,
         default_locale: Locale,
+        exempt: Callable[[Update], bool] = lambda update: False,
     ) -> None:
+        self._exempt = exempt
         self._throttle = throttle
         self._admins = frozenset(admin_ids)
         self._users = users
@@ -96,6 +99,7 @@ class ThrottleMiddleware(BaseMiddleware):
             or chat is None
             or chat.type != "private"
             or sender.id in self._admins
+            or (isinstance(event, Update) and self._exempt(event))
         ):
             return await handler(event, data)
         over = self._throttle.count(sender.id)

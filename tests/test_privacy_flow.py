@@ -19,7 +19,7 @@ from bot.db.events import EventsRepo
 from bot.local_api import QueuedError
 from bot.updates import UpdateFactory
 from flows.guide.callbacks import ChecklistAction, ChecklistCB, GuideAction, GuideCB
-from flows.handoff.callbacks import HelpAction, HelpCB
+from flows.handoff.callbacks import CaseAction, CaseCB, HelpAction, HelpCB
 from flows.match.callbacks import CircleAction, CircleCB
 from flows.privacy.callbacks import PrivacyAction, PrivacyCB
 from tests.conftest import (
@@ -481,3 +481,65 @@ async def test_oversight_commands_go_to_the_access_log(chat: ChatHarness) -> Non
     rows = await chat.services.db.fetchall("SELECT volunteer_key, action FROM access_log")
     key = chat.services.identity.user_key(820_000_001)
     assert [(r[0], r[1]) for r in rows] == [(key, "circles"), (key, "pending")]
+
+
+async def test_a_volunteer_who_forgets_gives_their_cases_back(chat: ChatHarness) -> None:
+    """The case they held waits for another volunteer; their key is nowhere."""
+    worker = chat.user(WORKER, language_code="en")
+    await chat.feed(worker.text("/start"))
+    await chat.feed(worker.text("/volunteer"))
+    await chat.feed(worker.callback(HelpCB(action=HelpAction.TOPIC, arg="legal").pack()))
+    await chat.feed(worker.text("Can they fire me?"))
+    volunteer = chat.user(820_000_001, language_code="en")
+    take = CaseCB(action=CaseAction.TAKE, case=1).pack()
+    await chat.feed(volunteer.callback(take, message_id=2, chat_id=GROUP, chat_type="supergroup"))
+    case = await chat.services.cases.get(1)
+    assert case is not None and case.status == "taken"
+    await chat.feed(volunteer.text("/start"))
+    await chat.feed(volunteer.text("/forget"))
+    await chat.feed(volunteer.callback(privacy(PrivacyAction.FORGET_SURE)))
+    case = await chat.services.cases.get(1)
+    assert case is not None and (case.status, case.assignee) == ("open", None)
+    key = chat.services.identity.user_key(820_000_001)
+    assert await _rows_holding(chat.services, key) == ["access_log.volunteer_key"]
+
+
+async def test_forget_does_not_undo_a_removal_from_a_circle(chat: ChatHarness) -> None:
+    """Removed by a volunteer, then /forget, then the same search: still not let in."""
+    users = [chat.user(i, language_code="en") for i in (WORKER, SECOND, THIRD)]
+    for user in users:
+        await _join_circle(chat, user)
+    volunteer = chat.user(820_000_001, language_code="en")
+    await chat.feed(volunteer.text("/circle_remove 1 2", chat_id=GROUP, chat_type="supergroup"))
+    removed = users[1]
+    await chat.feed(removed.text("/forget"))
+    await chat.feed(removed.callback(privacy(PrivacyAction.FORGET_SURE)))
+    await _join_circle(chat, removed)
+    key = chat.services.identity.user_key(SECOND)
+    assert await chat.services.circles.membership(key) is None
+
+
+async def test_a_flooding_user_can_still_wipe_and_every_id_is_kept(chat: ChatHarness) -> None:
+    """Over the limit, ordinary messages are dropped, but /wipe works and deletes them too."""
+    chat.services.throttle.per_minute = 5
+    chat.services.throttle.clock = lambda: 0.0
+    worker = chat.user(WORKER, language_code="en")
+    for _ in range(8):
+        await chat.feed(worker.text("help"))
+    calls = await chat.feed(worker.text("/wipe"))
+    [wipe] = [c for c in calls if isinstance(c, methods.DeleteMessages)]
+    user_messages = 9  # eight and the /wipe itself, answered or not
+    assert len(wipe.message_ids) >= user_messages
+    assert "Clear History" in texts(calls)[-1]
+
+
+async def test_a_stranger_is_told_the_truth_about_message_ids(chat: ChatHarness) -> None:
+    """Before /start only the ids of what they wrote are kept; /mydata says so, /forget drops
+    them and then "nothing" is true."""
+    stranger = chat.user(WORKER, language_code="en")
+    await chat.feed(stranger.text("hello"))
+    [shown] = await chat.feed(stranger.text("/mydata"))
+    assert "recent messages in this chat" in shown.text
+    [reply] = await chat.feed(stranger.text("/forget"))
+    assert reply.text == "The bot stores nothing about you."
+    assert await chat.services.recent.ids(chat.services.identity.user_key(WORKER)) == []

@@ -27,11 +27,12 @@ import aiosqlite
 Params = Sequence[Any] | dict[str, Any]
 Row = sqlite3.Row
 
+_BUSY_TIMEOUT = "PRAGMA busy_timeout = 5000"
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",  # durable in WAL mode except on power loss
     "PRAGMA foreign_keys = ON",
-    "PRAGMA busy_timeout = 5000",
+    _BUSY_TIMEOUT,
     # Deleted rows are overwritten, not left readable in free pages of a seized file.
     "PRAGMA secure_delete = ON",
 )
@@ -68,7 +69,10 @@ class Database:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._connection = connection
         self._reader: aiosqlite.Connection | None = None
+        self._reader_lock = asyncio.Lock()
         self._lock = asyncio.Lock()
+        #: A checkpoint could not finish (a long read was on): try again later.
+        self.checkpoint_due = False
         self.path = path
 
     @classmethod
@@ -77,7 +81,7 @@ class Database:
         # Blocking, but once at start-up, before any update is served.
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.touch(mode=0o600, exist_ok=True)  # noqa: ASYNC240
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(path, isolation_level=None)
         connection.row_factory = sqlite3.Row
         for pragma in _PRAGMAS:
             connection.execute(pragma)
@@ -95,15 +99,16 @@ class Database:
         """Hold the connection for several statements that commit or roll back together."""
         async with self._lock:
             try:
-                # Inside the try: a task cancelled while BEGIN runs must still roll back.
+                # Inside the try: a task cancelled while BEGIN runs must still roll back, and
+                # so must a failed COMMIT (the connection must not stay in a transaction).
                 self._connection.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._connection)
+                self._connection.execute("COMMIT")
             except BaseException:
                 # SQLite may have rolled back already (disk full, I/O error): keep the real error.
                 with contextlib.suppress(sqlite3.OperationalError):
                     self._connection.execute("ROLLBACK")
                 raise
-            self._connection.execute("COMMIT")
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One statement in its own implicit transaction; returns the rows changed."""
@@ -125,18 +130,31 @@ class Database:
     async def read_long(self, sql: str, params: Params = ()) -> list[Row]:
         """A read that may take long (many rows): in a thread, on a read-only connection, so
         that updates are served meanwhile. It sees what was committed when it began."""
-        if self._reader is None:
-            uri = f"{self.path.resolve().as_uri()}?mode=ro"
-            self._reader = await aiosqlite.connect(uri, uri=True)
-            self._reader.row_factory = sqlite3.Row
-        return list(await self._reader.execute_fetchall(sql, params))
+        async with self._reader_lock:  # two first calls must not open two readers
+            if self._reader is None:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self._reader = await aiosqlite.connect(uri, uri=True)
+                self._reader.row_factory = sqlite3.Row
+            reader = self._reader
+        return list(await reader.execute_fetchall(sql, params))
 
     async def executescript(self, script: str) -> None:
         """Run a script as is (migrations); the caller brackets it with BEGIN/COMMIT."""
         async with self._lock:
             self._connection.executescript(script)
 
-    async def checkpoint(self) -> None:
-        """Fold the WAL into the main file and truncate it (after erasures, before backups)."""
+    async def checkpoint(self) -> bool:
+        """Fold the WAL into the main file and truncate it (after erasures, before backups).
+
+        While a long read is on, the WAL cannot be truncated: rather than make every chat wait
+        for it, this returns False at once and sets :attr:`checkpoint_due`, and the periodic
+        writer (``bot.message_ids.run_flush``) tries again a few seconds later.
+        """
         async with self._lock:
-            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._connection.execute("PRAGMA busy_timeout = 0")
+            try:
+                busy = self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            finally:
+                self._connection.execute(_BUSY_TIMEOUT)
+        self.checkpoint_due = bool(busy)
+        return not busy

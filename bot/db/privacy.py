@@ -7,7 +7,12 @@ The only tables that keep something are, on purpose:
   computable from a Telegram id leads to them;
 * ``blocked_workers``: a volunteers' block must not be undone by /forget; it expires with the
   users' retention period;
-* ``access_log``: volunteers' actions, for accountability, until its own retention period.
+* ``access_log``: volunteers' actions, for accountability, until its own retention period;
+* ``circle_members`` rows with status ``removed``: a volunteer removed this person from a
+  circle, and /forget must not let them back in; they go with the circle.
+
+A volunteer who is erased gives their cases back to the queue (or, closed ones, loses their
+name on them).
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from bot.db.database import Database
 KEYED_ROWS: tuple[tuple[str, str], ...] = (
     ("guide_progress", "user_key"),
     ("interests", "user_key"),
-    ("circle_members", "user_key"),
     ("invites", "created_by"),
     ("recent_messages", "user_key"),
     ("volunteers", "key"),
@@ -75,6 +79,22 @@ class PrivacyRepo:
                 (user_key,),
             )
             rows += await tx.execute("DELETE FROM cases WHERE user_key = ?", (user_key,))
+            rows += await tx.execute(
+                "DELETE FROM circle_members WHERE user_key = ? AND status != 'removed'",
+                (user_key,),
+            )
+            # As a volunteer: the cases they held wait for another; nobody waits for an offer.
+            rows += await tx.execute(
+                "UPDATE cases SET status = 'open', assignee = NULL, offered_to = NULL,"
+                " taken_at = NULL WHERE assignee = ? AND status = 'taken'",
+                (user_key,),
+            )
+            rows += await tx.execute(
+                "UPDATE cases SET assignee = NULL WHERE assignee = ?", (user_key,)
+            )
+            rows += await tx.execute(
+                "UPDATE cases SET offered_to = NULL WHERE offered_to = ?", (user_key,)
+            )
             for table, column in KEYED_ROWS:
                 rows += await tx.execute(f"DELETE FROM {table} WHERE {column} = ?", (user_key,))
             for (enterprise_id,) in pending:
@@ -89,8 +109,8 @@ class PrivacyRepo:
                 (secrets.token_hex(32), user_key),
             )
         # secure_delete zeroes the freed pages in the database file, but the WAL still holds
-        # copies of the pages as they were: fold it in and truncate it now, not at some
-        # later checkpoint.
+        # copies of the pages as they were: fold it in and truncate it now (or, if a long read
+        # is on, within seconds: see Database.checkpoint).
         await self._db.checkpoint()
         return Erased(rows, events)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,6 +17,10 @@ class CaseCopy:
     id: int
     thread_id: int | None
     card_message_id: int | None
+
+
+#: (person, day) pairs re-keyed per transaction.
+UNLINK_SLICE = 500
 
 
 class RetentionRepo:
@@ -96,10 +101,15 @@ class RetentionRepo:
             monday = occurred - timedelta(days=occurred.weekday())
             new_key = weekly.setdefault((user_key, monday), "w:" + secrets.token_hex(16))
             changes.append((new_key, user_key, day))
-        async with self._db.transaction() as tx:
-            await tx.executemany(
-                "UPDATE events SET user_key = ? WHERE user_key = ? AND occurred_on = ?", changes
-            )
+        # In slices: the first pass after an upgrade covers all history, and every chat waits
+        # while a statement runs on the event loop.
+        for start in range(0, len(changes), UNLINK_SLICE):
+            async with self._db.transaction() as tx:
+                await tx.executemany(
+                    "UPDATE events SET user_key = ? WHERE user_key = ? AND occurred_on = ?",
+                    changes[start : start + UNLINK_SLICE],
+                )
+            await asyncio.sleep(0)
         return len(changes)
 
     async def purge_conversations(self, before: date) -> int:

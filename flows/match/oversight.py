@@ -53,14 +53,15 @@ class AccessLogMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        result = await handler(event, data)
-        command: CommandObject | None = data.get("command")
-        user_key: str | None = data.get("user_key")
-        if command is not None and user_key is not None:
-            cases: CasesRepo = data["cases"]
-            clock: Clock = data["clock"]
-            await cases.log(user_key, None, command.command, clock().date())
-        return result
+        try:
+            return await handler(event, data)
+        finally:  # a command that failed half-way was still attempted
+            command: CommandObject | None = data.get("command")
+            user_key: str | None = data.get("user_key")
+            if command is not None and user_key is not None:
+                cases: CasesRepo = data["cases"]
+                clock: Clock = data["clock"]
+                await cases.log(user_key, None, command.command, clock().date())
 
 
 async def answer_lines(message: Message, lines: list[str]) -> None:

@@ -34,10 +34,10 @@ class MyData:
 
     async def collect(self, user_key: str, user: User | None) -> dict[str, Any]:
         """The template's context: plain values, already in the user's language."""
-        if user is None:
-            return {"known": False}
-        locale = get_i18n().current_locale
         footprint = await self.privacy.footprint(user_key)
+        if user is None:  # never started: at most the ids of what they just wrote
+            return {"known": False, "message_ids": _message_ids(footprint.message_ids)}
+        locale = get_i18n().current_locale
         interest = await self.enterprises.interest_of(user_key)
         member = await self.circles.membership(user_key)
         case = await self.cases.active_for(user_key)
@@ -72,15 +72,7 @@ class MyData:
                 "never any text.",
                 footprint.events,
             ).format(count=footprint.events),
-            "message_ids": _(
-                "The numbers (not the contents) of {count} recent message in this chat, "
-                "so that /wipe can delete it; kept for about 48 hours at most.",
-                "The numbers (not the contents) of {count} recent messages in this chat, "
-                "so that /wipe can delete them; kept for about 48 hours at most.",
-                footprint.message_ids,
-            ).format(count=footprint.message_ids)
-            if footprint.message_ids
-            else None,
+            "message_ids": _message_ids(footprint.message_ids),
         }
 
     async def _guide(self, user_key: str, locale: str) -> list[str]:
@@ -133,3 +125,15 @@ def _case(number: int, status: str) -> str:
     if status == "open":
         return _("Case #{number}: waiting for a volunteer.").format(number=number)
     return _("Case #{number}: a volunteer is answering.").format(number=number)
+
+
+def _message_ids(count: int) -> str | None:
+    if not count:
+        return None
+    return _(
+        "The numbers (not the contents) of {count} recent message in this chat, "
+        "so that /wipe can delete it; kept for about 48 hours at most.",
+        "The numbers (not the contents) of {count} recent messages in this chat, "
+        "so that /wipe can delete them; kept for about 48 hours at most.",
+        count,
+    ).format(count=count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
@@ -15,7 +15,7 @@ from bot.db.retention import RetentionRepo
 from bot.db.users import User
 from bot.drafts import DraftStore
 from bot.events import EventRecorder
-from bot.filters import ButtonsOf, CommandsOf
+from bot.filters import ButtonsOf, CommandsOf, command_name
 from bot.templating import Templates
 from flows.handoff.desk import Desk
 from flows.handoff.router import DeskMiddleware
@@ -30,11 +30,23 @@ from flows.privacy.screens import privacy_text
 from flows.privacy.wipe import wipe_chat
 from flows.screens import show_screen
 
+#: Commands that must work however fast a frightened user types.
+PRIVACY_COMMANDS = ("privacy", "mydata", "safety", "wipe", "forget")
+_PRIVACY_BUTTONS = ButtonsOf(PrivacyCB)
+
+
+def is_privacy_update(update: Update) -> bool:
+    """A privacy command or button: never throttled (see bot/throttle.py)."""
+    if update.message is not None:
+        return command_name(update.message.text) in PRIVACY_COMMANDS
+    data = update.callback_query.data if update.callback_query else None
+    return data is not None and data.startswith(_PRIVACY_BUTTONS.prefixes)
+
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(CommandsOf("privacy", "mydata", "safety", "wipe", "forget"))
-    router.callback_query.filter(ButtonsOf(PrivacyCB))
+    router.message.filter(CommandsOf(*PRIVACY_COMMANDS))
+    router.callback_query.filter(_PRIVACY_BUTTONS)
     for middleware in (DeskMiddleware(), CirclesMiddleware()):
         router.message.middleware(middleware)
         router.callback_query.middleware(middleware)
@@ -67,24 +79,35 @@ async def on_privacy(callback: CallbackQuery, templates: Templates, settings: Se
 
 
 async def _mydata_text(
-    user_key: str, user: User | None, templates: Templates, data: MyData
+    user_key: str, user: User | None, templates: Templates, data: MyData, recent: RecentMessages
 ) -> str:
+    await recent.flush()  # ids still in memory count too
     return templates.render("privacy/mydata.html.j2", **await data.collect(user_key, user))
 
 
 async def cmd_mydata(
-    message: Message, user_key: str, user: User | None, templates: Templates, mydata: MyData
+    message: Message,
+    user_key: str,
+    user: User | None,
+    templates: Templates,
+    mydata: MyData,
+    recent: RecentMessages,
 ) -> None:
     """Everything stored about the user, in plain words."""
-    text = await _mydata_text(user_key, user, templates, mydata)
+    text = await _mydata_text(user_key, user, templates, mydata, recent)
     await message.answer(text, reply_markup=back_to_privacy_kb(with_forget=user is not None))
 
 
 async def on_mydata(
-    callback: CallbackQuery, user_key: str, user: User | None, templates: Templates, mydata: MyData
+    callback: CallbackQuery,
+    user_key: str,
+    user: User | None,
+    templates: Templates,
+    mydata: MyData,
+    recent: RecentMessages,
 ) -> None:
     """The "My data" button."""
-    text = await _mydata_text(user_key, user, templates, mydata)
+    text = await _mydata_text(user_key, user, templates, mydata, recent)
     await show_screen(callback, text, back_to_privacy_kb(with_forget=user is not None))
 
 
@@ -131,20 +154,42 @@ def _forget_question(templates: Templates) -> str:
     return templates.render("privacy/forget.html.j2")
 
 
-async def cmd_forget(message: Message, user: User | None, templates: Templates) -> None:
+def _nothing_stored() -> str:
+    """For someone who never started the bot; the caller then drops what little there is
+    (message ids for /wipe, this answer's included, and a half-begun step)."""
+    return _("The bot stores nothing about you.")
+
+
+async def cmd_forget(
+    message: Message,
+    user_key: str,
+    user: User | None,
+    state: FSMContext,
+    recent: RecentMessages,
+    templates: Templates,
+) -> None:
     """Ask before deleting everything: it cannot be undone."""
     if user is None:
-        await message.answer(
-            _("The bot stores nothing about you."), reply_markup=back_to_menu_kb()
-        )
+        await message.answer(_nothing_stored(), reply_markup=back_to_menu_kb())
+        await state.clear()
+        await recent.drop(user_key)
         return
     await message.answer(_forget_question(templates), reply_markup=forget_kb())
 
 
-async def on_forget(callback: CallbackQuery, user: User | None, templates: Templates) -> None:
+async def on_forget(
+    callback: CallbackQuery,
+    user_key: str,
+    user: User | None,
+    state: FSMContext,
+    recent: RecentMessages,
+    templates: Templates,
+) -> None:
     """The "Delete all my data" button: the same question."""
     if user is None:
-        await show_screen(callback, _("The bot stores nothing about you."), back_to_menu_kb())
+        await show_screen(callback, _nothing_stored(), back_to_menu_kb())
+        await state.clear()
+        await recent.drop(user_key)
         return
     await show_screen(callback, _forget_question(templates), forget_kb())
 
@@ -188,6 +233,6 @@ async def on_forget_sure(
     text = templates.render("privacy/forgotten.html.j2", wiped=wiped)
     if wiped:
         await bot.send_message(chat_id, text)
-        await recent.drop(user_key)  # the id of that last message, noted as it went out
     else:
-        await show_screen(callback, text)
+        await show_screen(callback, text)  # sends anew if the message can no longer be edited
+    await recent.drop(user_key)  # the id of a last message, noted as it went out
