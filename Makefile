@@ -43,14 +43,24 @@ messages: $(STAMP)
 	$(BIN)/python -m bot extract-messages
 	$(BIN)/pybabel update --no-wrap -i locales/messages.pot -d locales -D messages
 
-## bench: the whole bot against bare aiogram (10,000 users, 20,000 updates, 5 rounds)
+## bench: every benchmark of issue 8 at full size (bench/RESULTS.md has the targets)
 bench: catalogs
 	$(BIN)/python -m bench.throughput 10000 20000 5
+	$(BIN)/python -m bench.offered_load 5000 5 3 200 500 1000
+	$(BIN)/python -m bench.matching 200 1000 10000 100000
+	$(BIN)/python -m bench.fanout 300
+	$(BIN)/python -m bench.startup 5
+	$(BIN)/python -m bench.memory 100000 5000 20000
 	$(BIN)/python -m bench.stats_report
 
-## bench-quick: the same, smaller, in under a minute
+## bench-quick: smaller variants, in under a minute (matching only up to 10,000 aliases)
 bench-quick: catalogs
 	$(BIN)/python -m bench.throughput 2000 3000 3
+	$(BIN)/python -m bench.offered_load 1000 1.5 1 200 500 1000 --quick
+	$(BIN)/python -m bench.matching 100 1000 10000
+	$(BIN)/python -m bench.fanout 300
+	$(BIN)/python -m bench.startup 1
+	$(BIN)/python -m bench.memory 100000 1000 3000
 
 ## bench-stats: one week's report over 1,000,000 events (target < 2 s)
 bench-stats: catalogs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sqlite3
@@ -53,6 +54,10 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
     services = await Services.open(settings)
     bot = create_bot(services)
     dispatcher = create_dispatcher(services)
+    # Some 200,000 objects exist by now (aiogram's and pydantic's classes, the content): moved
+    # out of the collector's sight, a full collection takes tens of ms instead of ~160, and
+    # every update in flight waits for it (bench/RESULTS.md, offered load).
+    gc.freeze()
     # Reminders, the weekly report, retention and writing message ids run beside polling;
     # they end with it.
     background: list[asyncio.Task[None]] = []

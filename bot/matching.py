@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 
 #: Legal forms and the words they abbreviate, transliterated (ru, be, en); folded like names.
 _LEGAL_FORMS_RAW = (
-    "oao zao ooo odo up rup kup chup ip pao ao npo aat zat taa dp prup "
+    "oao zao ooo odo up rup kup chup pup ip pao ao npo aat zat taa dp prup "
     "jsc ojsc cjsc pjsc llc ltd rue ue plc inc co corp company "
     "otkrytoe zakrytoe aktsionernoe obshchestvo adkrytae zakrytae aktsyyanernae tavarystva "
     "respublikanskoe unitarnoe predpriyatie respublikanskae unitarnae pradpryemstva"
