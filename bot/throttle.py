@@ -99,11 +99,11 @@ class ThrottleMiddleware(BaseMiddleware):
             or chat is None
             or chat.type != "private"
             or sender.id in self._admins
-            or (isinstance(event, Update) and self._exempt(event))
         ):
             return await handler(event, data)
         over = self._throttle.count(sender.id)
-        if over == 0:
+        # The exemption is looked at only over the limit: most updates never need it.
+        if over == 0 or (isinstance(event, Update) and self._exempt(event)):
             return await handler(event, data)
         if over == 1:
             await self._slow_down(data["bot"], chat.id, sender)

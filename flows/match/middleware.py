@@ -27,7 +27,7 @@ def make_circles(services: Services, bot: Bot) -> Circles:
         circles=services.circles,
         limiter=services.limiter,
         record_event=services.record_event,
-        today=services.today(),
+        today=services.clock().date(),  # as CirclesMiddleware dates what it does
         locks=services.circle_locks,
         founders=next(iter(services.packs.values())).founders,
     )

@@ -19,7 +19,7 @@ from bot.events import EventKind, EventRecorder
 from flows.handoff.desk import Desk
 from flows.handoff.worker import end_case
 from flows.match.circles import Circles
-from flows.privacy.retention import delete_staff_copies
+from flows.privacy.retention import erase_person
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +43,19 @@ async def forget_user(
     group = desk.settings.volunteers_chat_id
     if case is not None and group is not None:
         await end_case(case, desk, by="forget")
+    member = await circle_ops.circles.membership(user_key)
+    if member is not None:
+        await circle_ops.leave(member)
+    drafts.drop(user_key)
+    await state.clear()
     # Their topics hold the messages copied from them: those go too, with one note.
-    deleted = await delete_staff_copies(bot, group, await retention.cases_of(user_key))
+    deleted, erased = await erase_person(user_key, bot, group, retention, recent, privacy)
     if deleted and group is not None:
         with (
             desk.i18n.use_locale(desk.settings.default_locale),
             contextlib.suppress(TelegramAPIError),
         ):
             await bot.send_message(group, _forgotten_cases_note(deleted))
-    member = await circle_ops.circles.membership(user_key)
-    if member is not None:
-        await circle_ops.leave(member)
-    drafts.drop(user_key)
-    await state.clear()
-    await recent.drop(user_key)
-    erased = await privacy.erase(user_key)
     await record_event(EventKind.USER_FORGOTTEN, None)
     # The command list set for this chat after /language would keep the chosen language.
     with contextlib.suppress(TelegramAPIError):

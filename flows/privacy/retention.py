@@ -20,6 +20,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import gettext as _
 
+from bot.db.privacy import Erased, PrivacyRepo
+from bot.db.recent import RecentMessages
 from bot.db.retention import CaseCopy, RetentionRepo
 from flows.match.middleware import make_circles
 
@@ -71,10 +73,9 @@ async def purge(services: Services, bot: Bot) -> Purged:
     users_before = today - timedelta(settings.retention_users_days)
     users = 0
     for user_key in await repo.inactive_users(users_before):
-        copies = await repo.cases_of(user_key)
-        await delete_staff_copies(bot, settings.volunteers_chat_id, copies)
-        await services.recent.drop(user_key)
-        await services.privacy.erase(user_key)
+        await erase_person(
+            user_key, bot, settings.volunteers_chat_id, repo, services.recent, services.privacy
+        )
         users += 1
     purged = Purged(
         cases=cases,
@@ -105,6 +106,22 @@ async def _purge_cases(
     for case in expired:
         await repo.delete_case(case.id)
     return len(expired), topics
+
+
+async def erase_person(
+    user_key: str,
+    bot: Bot,
+    group: int | None,
+    repo: RetentionRepo,
+    recent: RecentMessages,
+    privacy: PrivacyRepo,
+) -> tuple[list[int], Erased]:
+    """What /forget and the users' retention share: the copies of their cases in the
+    volunteers' group, their message ids, every row keyed to them. Returns the numbers of the
+    cases whose copy went, and what was erased."""
+    deleted = await delete_staff_copies(bot, group, await repo.cases_of(user_key))
+    await recent.drop(user_key)
+    return deleted, await privacy.erase(user_key)
 
 
 async def delete_staff_copies(bot: Bot, group: int | None, cases: list[CaseCopy]) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
@@ -150,14 +150,21 @@ async def on_wipe(
     await _wipe(bot, callback.message.chat.id, user_key, recent, templates)
 
 
-def _forget_question(templates: Templates) -> str:
-    return templates.render("privacy/forget.html.j2")
+def _forget_screen(user: User | None, templates: Templates) -> tuple[str, InlineKeyboardMarkup]:
+    """The question, or for someone who never started the bot, that nothing is stored; the
+    caller shows it, then calls :func:`_drop_a_strangers_traces` if there was no user."""
+    if user is None:
+        return _("The bot stores nothing about you."), back_to_menu_kb()
+    return templates.render("privacy/forget.html.j2"), forget_kb()
 
 
-def _nothing_stored() -> str:
-    """For someone who never started the bot; the caller then drops what little there is
-    (message ids for /wipe, this answer's included, and a half-begun step)."""
-    return _("The bot stores nothing about you.")
+async def _drop_a_strangers_traces(
+    user_key: str, state: FSMContext, recent: RecentMessages
+) -> None:
+    """Message ids (the answer's just sent included) and a half-begun step: then "nothing"
+    is true."""
+    await state.clear()
+    await recent.drop(user_key)
 
 
 async def cmd_forget(
@@ -169,12 +176,10 @@ async def cmd_forget(
     templates: Templates,
 ) -> None:
     """Ask before deleting everything: it cannot be undone."""
+    text, keyboard = _forget_screen(user, templates)
+    await message.answer(text, reply_markup=keyboard)
     if user is None:
-        await message.answer(_nothing_stored(), reply_markup=back_to_menu_kb())
-        await state.clear()
-        await recent.drop(user_key)
-        return
-    await message.answer(_forget_question(templates), reply_markup=forget_kb())
+        await _drop_a_strangers_traces(user_key, state, recent)
 
 
 async def on_forget(
@@ -186,12 +191,10 @@ async def on_forget(
     templates: Templates,
 ) -> None:
     """The "Delete all my data" button: the same question."""
+    text, keyboard = _forget_screen(user, templates)
+    await show_screen(callback, text, keyboard)
     if user is None:
-        await show_screen(callback, _nothing_stored(), back_to_menu_kb())
-        await state.clear()
-        await recent.drop(user_key)
-        return
-    await show_screen(callback, _forget_question(templates), forget_kb())
+        await _drop_a_strangers_traces(user_key, state, recent)
 
 
 async def on_forget_sure(
