@@ -19,7 +19,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
@@ -53,6 +53,7 @@ from bot.redelivery import HandledUpdates, RedeliveryMiddleware
 from bot.telegram import DeliveryStats, OutgoingLimiter, RetryRequestMiddleware, Sleep
 from bot.templating import Templates
 from bot.throttle import Throttle, ThrottleMiddleware
+from flows.admin.chatid import create_router as create_chatid_router
 from flows.admin.router import create_router as create_admin_router
 from flows.guide.documents import create_form_router
 from flows.guide.router import create_router as create_guide_router
@@ -128,7 +129,8 @@ class Services:
             ):
                 raise KeyFileError(
                     f"the secret key does not match the database {db.path}: the key file was "
-                    "lost or replaced. Restore the key this database was created with."
+                    "lost or replaced. Restore the key this database was created with (after "
+                    "an interrupted `python -m bot rotate-key`, run it again)."
                 )
             enterprises = EnterprisesRepo(db)
             await enterprises.seed(
@@ -269,11 +271,17 @@ def create_private_router() -> Router:
 
 
 def create_dispatcher(
-    services: Services, events_isolation: BaseEventIsolation | None = None
+    services: Services,
+    events_isolation: BaseEventIsolation | None = None,
+    storage: BaseStorage | None = None,
 ) -> Dispatcher:
-    """The production dispatcher: storage, isolation, middlewares and routers, in order."""
+    """The production dispatcher: storage, isolation, middlewares and routers, in order.
+
+    Conversation state is in the bot's database unless another ``storage`` (Redis, shared by
+    several webhook instances) is given.
+    """
     dispatcher = Dispatcher(
-        storage=SQLiteStorage(services.db, services.identity, services.clock),
+        storage=storage or SQLiteStorage(services.db, services.identity, services.clock),
         # Without isolation, two quick taps could both read the same state and one be lost.
         events_isolation=events_isolation or SimpleEventIsolation(),
         **services.workflow_data(),
@@ -306,6 +314,9 @@ def create_dispatcher(
     )
 
     dispatcher.include_router(create_error_router())
+    # /chatid answers in any chat, before the flows: an organiser asks it in a group that is
+    # not configured yet, where no other router listens.
+    dispatcher.include_router(create_chatid_router())
     dispatcher.include_router(create_private_router())
     coordinators_chat = services.settings.coordinators_chat_id
     if coordinators_chat is not None and coordinators_chat != services.settings.volunteers_chat_id:

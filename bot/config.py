@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -15,6 +17,8 @@ Locale = Literal["ru", "be", "en"]
 LOCALES: tuple[Locale, ...] = ("ru", "be", "en")
 
 DEFAULT_API_URL = "https://api.telegram.org"
+#: Long enough not to be guessed, within Telegram's alphabet and length for secret_token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 def _split_ids(value: object) -> object:
@@ -71,6 +75,16 @@ class Settings(BaseSettings):
         return self.coordinators_locale or self.default_locale
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Webhook mode (`python -m bot webhook`): the public HTTPS address Telegram posts to, whose
+    # path the server listens on; the address it listens on; the header Telegram must send.
+    webhook_url: str | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    #: FSM state and event isolation in Redis, shared by several webhook instances.
+    redis_url: SecretStr | None = None
+    #: Reminders, retention, the weekly report: run by exactly one instance.
+    background_jobs: bool = True
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -99,6 +113,42 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters (try: openssl rand -hex 32)")
         return value
+
+    @field_validator("webhook_url", "webhook_secret", "redis_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram posts to HTTPS only)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1–256 characters A–Z, a–z, 0–9, _ and -.
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "use 16–256 characters A-Z, a-z, 0-9, _ or - (try: openssl rand -hex 32)"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of :attr:`webhook_url`, where the webhook server takes updates."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -20,6 +20,22 @@ from bot.db.database import Database
 from bot.identity import Identity
 
 
+def conversation_hash(identity: Identity, key: StorageKey) -> str:
+    """A keyed hash naming one conversation, in SQLite and in Redis alike.
+
+    Every field, so that topics (thread_id), business chats and destinies never collide.
+    """
+    parts = (
+        key.bot_id,
+        key.chat_id,
+        key.user_id,
+        key.thread_id,
+        key.business_connection_id,
+        key.destiny,
+    )
+    return identity.storage_key(json.dumps(parts))
+
+
 class SQLiteStorage(BaseStorage):
     """FSM state and data in the ``fsm_state`` table."""
 
@@ -32,16 +48,7 @@ class SQLiteStorage(BaseStorage):
         return self._clock().date().isoformat()
 
     def _row_key(self, key: StorageKey) -> str:
-        # Every field, so that topics (thread_id), business chats and destinies never collide.
-        parts = (
-            key.bot_id,
-            key.chat_id,
-            key.user_id,
-            key.thread_id,
-            key.business_connection_id,
-            key.destiny,
-        )
-        return self._identity.storage_key(json.dumps(parts))
+        return conversation_hash(self._identity, key)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

@@ -79,11 +79,30 @@ def load_secret(settings: Settings) -> bytes:
 
 def _read_or_create_key_file(path: Path) -> bytes:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: never overwrite a key that appeared meanwhile; 0600 from the first byte.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
+        write_key_file(path, new_secret())
+    return read_key_file(path)
+
+
+def new_secret() -> str:
+    """A fresh secret: 64 hex characters from the system's random source."""
+    return secrets.token_hex(32)
+
+
+def write_key_file(path: Path, secret: str) -> None:
+    """Create a key file, mode 0600 from its first byte, and make it durable before returning."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: never overwrite a key that appeared meanwhile.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_key_file(path: Path) -> bytes:
+    """The secret in an existing key file, refused when others may read the file."""
+    if not path.is_file():
+        raise KeyFileError(f"key file {path} does not exist")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise KeyFileError(

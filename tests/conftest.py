@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -183,3 +187,65 @@ def unhurried_harness(services: Services, clock: SettableClock) -> ChatHarness:
     harness = ChatHarness(services)
     harness.clock = clock  # type: ignore[attr-defined]
     return harness
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of its own on loopback for the whole run: no disk, gone at the end."""
+    program = shutil.which("redis-server")
+    if program is None:
+        pytest.skip(
+            "redis-server is not installed (apt-get install redis-server): "
+            "Redis storage not tested"
+        )
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    log_path = folder / "redis.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [
+                program,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(folder),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 10
+        while not _answers_ping(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not start: {log_path.read_text(errors='replace')}")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -37,6 +37,11 @@ class Progress:
     checklist: Checklist | None
 
 
+def checklist_context(user_key: str, pack: str) -> bytes:
+    """What a sealed checklist is bound to: its row (``rotate-key`` re-seals it)."""
+    return f"guide:{user_key}:{pack}".encode()
+
+
 class GuideRepo:
     """SQL for ``guide_progress`` and ``users.guide_pack``."""
 
@@ -45,7 +50,7 @@ class GuideRepo:
         self._identity = identity
 
     def _context(self, user_key: str, pack: str) -> bytes:
-        return f"guide:{user_key}:{pack}".encode()
+        return checklist_context(user_key, pack)
 
     async def checklist(self, user_key: str, pack: str) -> Checklist | None:
         """The user's checklist for the pack, if they answered its questions."""

@@ -1,0 +1,146 @@
+"""``backup PATH`` and ``restore PATH``: a consistent copy of the live database, and back.
+
+The copy is made with SQLite's online backup, which reads one consistent snapshot while the
+bot goes on writing (WAL mode lets a reader and a writer work at once). A backup is one
+self-contained file, never a WAL pair. It holds no key: whoever has both a backup and the key
+can identify users, so the two are kept apart (docs/OPERATIONS.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.db.migrations import latest_version
+from bot.identity import Identity
+from bot.ops.lock import maintenance
+
+
+class BackupError(Exception):
+    """A backup or restore could not be made; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a backup file holds, as far as an operator needs to know."""
+
+    path: Path
+    size: int
+    schema_version: int
+    users: int
+
+
+def backup(database: Path, target: Path) -> Snapshot:
+    """Copy ``database`` to ``target`` (which must not exist) and verify the copy."""
+    if not database.is_file():
+        raise BackupError(f"no database at {database}")
+    if target.exists():
+        raise BackupError(f"{target} exists already: choose a new file name")
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Written under another name and renamed once complete: a half-made backup never looks
+    # like a good one.
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+        copy = sqlite3.connect(partial)
+        try:
+            # pages=-1: the whole file in one step, so one snapshot however busy the bot is.
+            source.backup(copy, pages=-1)
+            # The live file is in WAL mode; the copy must not need a -wal file beside it.
+            copy.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            copy.close()
+            source.close()
+        snapshot = describe(partial)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return Snapshot(target, snapshot.size, snapshot.schema_version, snapshot.users)
+
+
+def describe(path: Path) -> Snapshot:
+    """Check that ``path`` is a whole Supolka database and say what it holds."""
+    if not path.is_file():
+        raise BackupError(f"no file at {path}")
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+            if result != "ok":
+                raise BackupError(f"{path} is damaged: {result}")
+            version = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            users = connection.execute("SELECT COUNT(*) FROM users").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{path} is not a Supolka database ({error})") from None
+    return Snapshot(path, path.stat().st_size, int(version[0] or 0), int(users[0]))
+
+
+def key_check_of(path: Path) -> str | None:
+    """The fingerprint of the key a database was made under (None before the first start)."""
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        row = connection.execute("SELECT value FROM meta WHERE name = 'key_check'").fetchone()
+    finally:
+        connection.close()
+    return str(row[0]) if row else None
+
+
+def restore(database: Path, source: Path, identity: Identity) -> tuple[Snapshot, Path | None]:
+    """Put the backup ``source`` in place of ``database``; the bot must not be running.
+
+    Returns what was restored and where the replaced database was moved (None if there was
+    none). The replaced file is kept, not deleted: a restore must not lose what came after the
+    backup by accident; the operator deletes it once satisfied.
+    """
+    snapshot = describe(source)
+    if snapshot.schema_version > latest_version():
+        raise BackupError(
+            f"{source} is at schema version {snapshot.schema_version}, newer than this code "
+            f"({latest_version()}): restore it with the newer version of the bot"
+        )
+    if key_check_of(source) not in (None, identity.key_check()):
+        raise BackupError(
+            f"{source} was made under another secret key: restore the key it was made with "
+            "first (SUPOLKA_SECRET_KEY or the key file)"
+        )
+    with maintenance(database):
+        staged = database.with_name(database.name + ".restoring")
+        staged.unlink(missing_ok=True)
+        os.close(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        writer = sqlite3.connect(staged)
+        try:
+            reader.backup(writer, pages=-1)
+        finally:
+            writer.close()
+            reader.close()
+        replaced = None
+        if database.exists():
+            _fold_wal(database)
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+            replaced = database.with_name(f"{database.name}.replaced-{stamp}")
+            os.replace(database, replaced)
+        os.replace(staged, database)
+    return snapshot, replaced
+
+
+def _fold_wal(database: Path) -> None:
+    """Checkpoint the old database so that no -wal file is left to be read with the new one."""
+    connection = sqlite3.connect(database)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        connection.close()
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            database.with_name(database.name + suffix).unlink()
