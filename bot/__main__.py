@@ -135,6 +135,9 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
     background: list[asyncio.Task[None]] = []
     try:
         await _publish_commands(bot, services)
+        # A webhook left from webhook mode would make every getUpdates fail with a conflict.
+        # Its pending updates stay queued for polling to take.
+        await bot.delete_webhook(drop_pending_updates=False)
         log.info("polling the Bot API at %s", settings.telegram_api_url)
         background = start_background(services, bot)
         await dispatcher.start_polling(
@@ -223,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         DatabaseInUse,
         BackupError,
         RotationError,
+        TelegramAPIError,  # a revoked token, say: Telegram's own words name the problem
     ) as error:
         # One line, never a traceback: the message names the file or the setting.
         print(

@@ -39,6 +39,19 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     yield
 
 
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """``main()`` configures logging for a process; a test that calls it must not leave the
+    root logger's level and handlers changed for the tests after it (caplog needs them)."""
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    event_level = logging.getLogger("aiogram.event").level
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
+    logging.getLogger("aiogram.event").setLevel(event_level)
+
+
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_path": tmp_path / "bot.sqlite3",

@@ -20,6 +20,7 @@ from flows.privacy.retention import LINK_WEEKS
 DOCS = PROJECT_ROOT / "docs"
 PRIVACY = DOCS / "PRIVACY.md"
 THREAT_MODEL = DOCS / "THREAT_MODEL.md"
+OPERATIONS = DOCS / "OPERATIONS.md"
 
 #: Settings that decide how long anything is kept, with their documented defaults.
 RETENTION_SETTINGS = {
@@ -35,7 +36,7 @@ NOT_DATA = {"schema_version"}
 
 _BACKTICKED = re.compile(r"`([^`\n]+)`")
 #: A path into the code, as the docs cite it: `bot/identity.py`, `flows/privacy/`.
-_CODE_PATH = re.compile(r"^(?:bot|flows|tests|data)/[\w./-]*$")
+_CODE_PATH = re.compile(r"^(?:bot|flows|tests|data|deploy|docs)/[\w./-]*$")
 
 
 def _backticked(path: Path) -> set[str]:
@@ -74,7 +75,7 @@ def test_documented_defaults_are_the_real_ones(name: str) -> None:
     assert str(field.default) in cells, f"{name}: the retention table gives another default"
 
 
-@pytest.mark.parametrize("doc", [PRIVACY, THREAT_MODEL], ids=lambda path: path.name)
+@pytest.mark.parametrize("doc", [PRIVACY, THREAT_MODEL, OPERATIONS], ids=lambda path: path.name)
 def test_files_cited_by_the_docs_exist(doc: Path) -> None:
     cited = sorted(name for name in _backticked(doc) if _CODE_PATH.match(name))
     assert cited, f"{doc.name} cites no file (the pattern is wrong?)"
@@ -97,3 +98,17 @@ def test_documented_timings_are_the_real_ones() -> None:
     for phrase in ("13 weeks", "every 5 seconds", "Every hour"):
         assert phrase in privacy, f"docs/PRIVACY.md no longer says {phrase!r}"
     assert "13 weeks" in THREAT_MODEL.read_text(encoding="utf-8")
+
+
+def test_the_operators_guide_covers_every_command_and_setting() -> None:
+    """docs/OPERATIONS.md is the organiser's only manual: each command of `python -m bot` that
+    an operator runs, and each setting of `.env.example`, must be in it."""
+    guide = OPERATIONS.read_text(encoding="utf-8")
+    for command in ("run", "webhook", "backup", "restore", "check", "rotate-key"):
+        assert f"python -m bot {command}" in guide, f"OPERATIONS.md never shows `{command}`"
+    assert "/chatid" in guide and "/healthz" in guide
+    example = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
+    settings = re.findall(r"^(SUPOLKA_[A-Z_]+)=", example, flags=re.MULTILINE)
+    assert settings, "no SUPOLKA_ setting found in .env.example (the pattern is wrong?)"
+    missing = [name for name in settings if name not in guide]
+    assert not missing, f"docs/OPERATIONS.md does not mention: {missing}"

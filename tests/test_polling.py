@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 
-from bot.__main__ import poll
+from bot.__main__ import main, poll
 from tests.conftest import make_settings
 
 TOKEN = "123456:TEST-token"
@@ -88,6 +89,10 @@ async def test_polling_uses_the_configured_api_url(tmp_path: Path) -> None:
 
     methods = [name for name, _ in server.calls]
     assert methods.count("setMyCommands") == 4, "default + ru + be + en"
+    # A webhook left by webhook mode is removed before the first getUpdates, pending kept.
+    assert methods.index("deleteWebhook") < methods.index("getUpdates")
+    [(_, removal)] = [call for call in server.calls if call[0] == "deleteWebhook"]
+    assert removal.get("drop_pending_updates") in (None, "false", "False")
     commands = [
         json.loads(str(p["commands"])) for name, p in server.calls if name == "setMyCommands"
     ]
@@ -99,3 +104,38 @@ async def test_polling_uses_the_configured_api_url(tmp_path: Path) -> None:
     assert by_language[None][0]["description"] == "Главное меню"  # default_locale ru
     [reply] = [p for name, p in server.calls if name == "sendMessage"]
     assert "Вітаем! Гэта Суполка." in str(reply["text"])
+
+
+async def test_a_revoked_token_ends_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Telegram answers 401 to everything: `run` stops with one line, not a traceback."""
+
+    async def unauthorized(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+        )
+
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", unauthorized)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    for name, value in {
+        "SUPOLKA_BOT_TOKEN": TOKEN,
+        "SUPOLKA_TELEGRAM_API_URL": f"http://127.0.0.1:{port}",
+        "SUPOLKA_DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "SUPOLKA_KEY_FILE": str(tmp_path / "secret.key"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    try:
+        # main() runs its own event loop: in a thread, beside this test's.
+        status = await asyncio.to_thread(main, ["run"])
+    finally:
+        await runner.cleanup()
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "Cannot start: Telegram server says - Unauthorized"
+    assert "Traceback" not in err
