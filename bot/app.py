@@ -50,6 +50,7 @@ from bot.matching import EnterpriseIndex, skeleton
 from bot.message_ids import IncomingMessageIds, MessageIds, OutgoingMessageIds
 from bot.middlewares import UserLocaleMiddleware
 from bot.redelivery import HandledUpdates, RedeliveryMiddleware
+from bot.routing import SharedDataDispatcher
 from bot.telegram import DeliveryStats, OutgoingLimiter, RetryRequestMiddleware, Sleep
 from bot.templating import Templates
 from bot.throttle import Throttle, ThrottleMiddleware
@@ -280,7 +281,9 @@ def create_dispatcher(
     Conversation state is in the bot's database unless another ``storage`` (Redis, shared by
     several webhook instances) is given.
     """
-    dispatcher = Dispatcher(
+    # aiogram's routing rules, walked without copying the update's data at every router
+    # level (about 19 µs each; a plain text crosses some fifteen): see bot/routing.py.
+    dispatcher = SharedDataDispatcher(
         storage=storage or SQLiteStorage(services.db, services.identity, services.clock),
         # Without isolation, two quick taps could both read the same state and one be lost.
         events_isolation=events_isolation or SimpleEventIsolation(),

@@ -19,6 +19,10 @@ from bot.clock import Clock, utc_now
 from bot.db.database import Database
 from bot.identity import Identity
 
+#: Row keys remembered (each an HMAC, asked for two or three times an update); past this many
+#: the memo starts afresh.
+ROW_KEYS = 10_000
+
 
 def conversation_hash(identity: Identity, key: StorageKey) -> str:
     """A keyed hash naming one conversation, in SQLite and in Redis alike.
@@ -43,12 +47,18 @@ class SQLiteStorage(BaseStorage):
         self._db = db
         self._identity = identity
         self._clock = clock
+        self._row_keys: dict[StorageKey, str] = {}
 
     def _today(self) -> str:
         return self._clock().date().isoformat()
 
     def _row_key(self, key: StorageKey) -> str:
-        return conversation_hash(self._identity, key)
+        row_key = self._row_keys.get(key)
+        if row_key is None:
+            if len(self._row_keys) >= ROW_KEYS:
+                self._row_keys.clear()
+            row_key = self._row_keys[key] = conversation_hash(self._identity, key)
+        return row_key
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
@@ -39,6 +39,19 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
+
+#: ``Response[T]`` for each result type the bot has asked for, held here on purpose. aiogram
+#: parses every answer with ``Response[method.__returning__]``, and pydantic caches such
+#: parametrised models only weakly: once a garbage collection has freed, say,
+#: ``Response[bool]``, the next answerCallbackQuery builds the class again (about 1 ms).
+_RESPONSE_TYPES: dict[Any, type[Response[Any]]] = {}
+
+
+def keep_response_type(method: TelegramMethod[Any]) -> None:
+    """Hold a strong reference to the model aiogram will parse this method's answer with."""
+    returning = method.__returning__
+    if returning not in _RESPONSE_TYPES:
+        _RESPONSE_TYPES[returning] = Response[returning]  # type: ignore[valid-type]
 
 
 @dataclass
@@ -76,6 +89,7 @@ class RetryRequestMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        keep_response_type(method)
         if isinstance(method, GetUpdates):  # polling has its own back-off
             return await make_request(bot, method)  # type: ignore[arg-type]
         name = type(method).__name__

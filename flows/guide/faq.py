@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import html
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.content.faq import FaqCatalog
+from bot.content.faq import Entry, FaqCatalog
 from bot.content.guide import Pack
 from bot.events import EventKind, EventRecorder
 from bot.filters import ButtonsOf, HasText, IsCommand
@@ -132,6 +133,18 @@ async def on_question(
     catalog = _catalog(faqs, i18n.current_locale)
     found = catalog.search(message.text or "")
     await record_event(EventKind.FAQ_SEARCHED, user_key, hit=bool(found), locale=catalog.locale)
+    if found:
+        text = _("This may answer your question:")
+    else:
+        text = _("I could not find an answer to that. Try other words, or browse the topics.")
+    await message.answer(text, reply_markup=_answers_kb(get_i18n().current_locale, tuple(found)))
+
+
+# Built once per language and set of answers, since the same questions come back: the
+# builder deep-copies every button each time. Nothing changes a markup once built.
+@functools.lru_cache(maxsize=1024)
+def _answers_kb(locale: str, found: tuple[Entry, ...]) -> InlineKeyboardMarkup:
+    """The answers found, All topics, a volunteer when nothing was found, and the menu."""
     builder = InlineKeyboardBuilder()
     for entry in found:
         builder.button(
@@ -145,8 +158,4 @@ async def on_question(
         )
     builder.button(text=_("🏠 Menu"), callback_data=MenuCB(action=MenuAction.MENU))
     builder.adjust(1)
-    if found:
-        text = _("This may answer your question:")
-    else:
-        text = _("I could not find an answer to that. Try other words, or browse the topics.")
-    await message.answer(text, reply_markup=builder.as_markup())
+    return builder.as_markup()

@@ -59,16 +59,22 @@ class DeskMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
-def _with_desk(router: Router) -> Router:
+def _with_desk(router: Router, *, for_filters: bool) -> Router:
+    """``for_filters``: the router's filters need the desk too, so it is built before they run
+    (for every event the router sees); otherwise only for the handler that takes the event."""
     middleware = DeskMiddleware()
-    router.message.outer_middleware(middleware)
-    router.callback_query.outer_middleware(middleware)
+    for observer in (router.message, router.callback_query):
+        if for_filters:
+            observer.outer_middleware(middleware)
+        else:
+            observer.middleware(middleware)
     return router
 
 
 def create_worker_router() -> Router:
-    return _with_desk(worker.create_router())
+    # Most of a worker's messages pass this router on their way to other flows.
+    return _with_desk(worker.create_router(), for_filters=False)
 
 
 def create_volunteer_router() -> Router:
-    return _with_desk(volunteer.create_router())
+    return _with_desk(volunteer.create_router(), for_filters=True)  # InCase looks at the desk

@@ -6,6 +6,7 @@ are kept in the sealed conversation data): a forged button shows nobody's typed 
 
 from __future__ import annotations
 
+import functools
 import html
 import unicodedata
 
@@ -13,7 +14,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -79,8 +80,43 @@ def _cancel_button(builder: InlineKeyboardBuilder) -> None:
 
 
 def _cancel_kb() -> InlineKeyboardMarkup:
+    return _cancel_kb_in(get_i18n().current_locale)
+
+
+# Keyboards that come back again and again are built once per language (and enterprise):
+# the builder deep-copies every button each time. Nothing changes a markup once built.
+@functools.cache
+def _cancel_kb_in(locale: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     _cancel_button(builder)
+    return builder.as_markup()
+
+
+@functools.lru_cache(maxsize=1024)
+def _likely_kb(locale: str, enterprise_id: int) -> InlineKeyboardMarkup:
+    """Is it this one? Yes · No, another one · Cancel."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Yes, that's it"),
+        callback_data=MatchCB(action=MatchAction.PICK, enterprise=enterprise_id),
+    )
+    builder.button(text=_("No, another one"), callback_data=MatchCB(action=MatchAction.NONE))
+    _cancel_button(builder)
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+@functools.lru_cache(maxsize=1024)
+def _candidates_kb(locale: str, labels: tuple[tuple[int, str], ...]) -> InlineKeyboardMarkup:
+    """One button per (enterprise id, label), then None of these · Cancel."""
+    builder = InlineKeyboardBuilder()
+    for enterprise_id, label in labels:
+        builder.button(
+            text=label, callback_data=MatchCB(action=MatchAction.PICK, enterprise=enterprise_id)
+        )
+    builder.button(text=_("None of these"), callback_data=MatchCB(action=MatchAction.NONE))
+    _cancel_button(builder)
+    builder.adjust(1)
     return builder.as_markup()
 
 
@@ -88,9 +124,11 @@ def _label(enterprise: Enterprise, locale: str) -> str:
     return f"{enterprise.name(locale)}, {enterprise.city(locale)}"
 
 
-async def _offer(state: FSMContext, *enterprise_ids: int) -> None:
-    offered = list((await state.get_data()).get("offered") or [])
-    await state.update_data({"offered": [*offered, *enterprise_ids][-20:]})
+async def _offer(state: FSMContext, *enterprise_ids: int, **also: str) -> None:
+    """Note the enterprises offered (the last 20), and ``also`` these entries, in one write."""
+    data = await state.get_data()
+    offered = list(data.get("offered") or [])
+    await state.set_data({**data, **also, "offered": [*offered, *enterprise_ids][-20:]})
 
 
 async def _was_offered(state: FSMContext, enterprise_id: int) -> bool:
@@ -207,37 +245,23 @@ async def on_enterprise_name(
         await message.answer(problem, reply_markup=_cancel_kb())
         return
     query = (message.text or "").strip()
-    await state.update_data({"query": query})
     found = enterprise_index.lookup(query)
     locale = i18n.current_locale
     candidates = [await enterprises.get(c.enterprise_id) for c in found.candidates]
     offered = [e for e in candidates if e is not None and e.status != "merged"]
-    builder = InlineKeyboardBuilder()
+    # The typed name is kept in every case (None of these, and the city, go on from it).
     if found.confidence in (Confidence.EXACT, Confidence.HIGH) and offered:
         enterprise = offered[0]
-        await _offer(state, enterprise.id)
-        builder.button(
-            text=_("✅ Yes, that's it"),
-            callback_data=MatchCB(action=MatchAction.PICK, enterprise=enterprise.id),
-        )
-        builder.button(text=_("No, another one"), callback_data=MatchCB(action=MatchAction.NONE))
-        _cancel_button(builder)
-        builder.adjust(1)
+        await _offer(state, enterprise.id, query=query)
         text = _("Is it <b>{name}</b>?").format(name=html.escape(_label(enterprise, locale)))
-        await message.answer(text, reply_markup=builder.as_markup())
+        await message.answer(text, reply_markup=_likely_kb(locale, enterprise.id))
         return
     if found.confidence == Confidence.MIDDLE and offered:
-        await _offer(state, *(e.id for e in offered))
-        for enterprise in offered:
-            builder.button(
-                text=_label(enterprise, locale),
-                callback_data=MatchCB(action=MatchAction.PICK, enterprise=enterprise.id),
-            )
-        builder.button(text=_("None of these"), callback_data=MatchCB(action=MatchAction.NONE))
-        _cancel_button(builder)
-        builder.adjust(1)
-        await message.answer(_("Which one is it?"), reply_markup=builder.as_markup())
+        await _offer(state, *(e.id for e in offered), query=query)
+        labels = tuple((e.id, _label(e, locale)) for e in offered)
+        await message.answer(_("Which one is it?"), reply_markup=_candidates_kb(locale, labels))
         return
+    await state.update_data({"query": query})
     await _ask_city(message, state)
 
 

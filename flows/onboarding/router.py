@@ -103,11 +103,17 @@ async def cmd_language(message: Message, templates: Templates) -> None:
 
 
 async def cmd_cancel(
-    message: Message, state: FSMContext, templates: Templates, drafts: DraftStore, user_key: str
+    message: Message,
+    state: FSMContext,
+    raw_state: str | None,
+    templates: Templates,
+    drafts: DraftStore,
+    user_key: str,
 ) -> None:
     """Leave whatever flow the user is in and show the menu."""
     drafts.drop(user_key)
-    if await state.get_state() is None and not await state.get_data():
+    # raw_state: the state aiogram read for this update (its lock keeps it current).
+    if raw_state is None and not await state.get_data():
         note = _("There is nothing to cancel.")
     else:
         await state.clear()
@@ -122,10 +128,11 @@ async def on_menu_button(
     callback_data: MenuCB,
     templates: Templates,
     state: FSMContext,
+    raw_state: str | None,
     settings: Settings,
 ) -> None:
     """A main-menu entry: each opens its screen in the same message."""
-    if callback_data.action == MenuAction.MENU:
+    if callback_data.action == MenuAction.MENU and raw_state is not None:
         await state.set_state(None)  # the menu leaves whatever step the user was on
     match callback_data.action:
         case MenuAction.MENU:
