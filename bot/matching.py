@@ -3,8 +3,10 @@
 Every name and alias is reduced to a *skeleton*: Unicode-normalised, case-folded, transliterated
 to Latin (Belarusian і and ў, Łacinka included), legal forms removed and spelling variants
 folded, so that «ААТ Беларуськалій», "Беларуськалий" and "Belaruskali" meet. An exact skeleton
-is a match; otherwise rapidfuzz scores the query against every alias, once as written and once
-with akanye (o→a: Новополоцк = Наваполацк).
+is a match; otherwise rapidfuzz scores the query against the aliases, once as written and once
+with akanye (o→a: Новополоцк = Наваполацк). A small directory (the real one has about 800
+aliases) is scored in full; a large one only on a shortlist of the aliases sharing the most
+character trigrams with the query (:class:`_Trigrams`).
 """
 
 from __future__ import annotations
@@ -105,10 +107,15 @@ class Lookup:
 SHORT_ALIAS = 4
 #: For "Is it …?" the query must be close to the whole alias, not just contain part of it.
 WHOLE_RATIO = 85.0
-#: Up to this many aliases, every one is scored. Beyond it, only aliases sharing the first two
-#: letters of a word with the query are (typos rarely touch the start of a word): scoring
-#: 100,000 aliases takes about 100 ms a lookup here, the shortlist about a hundredth of that.
-FULL_SCAN = 5_000
+#: Up to this many aliases every one is scored (the real directory has about 800): results are
+#: then exactly rapidfuzz's over the whole directory, in about 1 ms at 1,000 aliases. Beyond it,
+#: only a shortlist is (:class:`_Trigrams`): a full scan of 100,000 takes about 100 ms.
+FULL_SCAN = 2_000
+#: Aliases on the shortlist. rapidfuzz keeps the best 20 of each pass and the bot shows three
+#: enterprises, so a few hundred leave room. Of 1,200 synthetic queries against 100,000 aliases
+#: (bench.matching's), the shortlist lost one enterprise that a full scan found, and put another
+#: first 6 times: 5 of them ties at 90 among dozens of aliases.
+SHORTLIST = 200
 
 
 class EnterpriseIndex:
@@ -120,8 +127,9 @@ class EnterpriseIndex:
         self._keys: list[str] = []
         self._keys_akanye: list[str] = []
         self._owners: list[int] = []
-        #: Two-letter word starts → positions in ``_keys``: the shortlist for large indexes.
-        self._by_start: dict[str, list[int]] = {}
+        #: Trigrams → positions in ``_keys``: the shortlist for large indexes, kept at any size
+        #: (a few milliseconds for the real directory) so that adding an alias stays cheap.
+        self._trigrams = _Trigrams()
         self._places: set[str] = set()
         for alias, enterprise_id in aliases:
             self.add(alias, enterprise_id)
@@ -140,8 +148,7 @@ class EnterpriseIndex:
             self._keys.append(key)
             self._keys_akanye.append(akanye(key))
             self._owners.append(enterprise_id)
-            for start in _starts(key) | _starts(akanye(key)):
-                self._by_start.setdefault(start, []).append(position)
+            self._trigrams.add(akanye(key), position)
 
     def reassign(self, old_id: int, new_id: int) -> None:
         """Every alias of ``old_id`` now names ``new_id`` (a pending name merged into it)."""
@@ -212,19 +219,152 @@ class EnterpriseIndex:
                     best[owner] = (float(score), self._keys[index], key)
         return best
 
-    def _shortlist(self, key: str) -> set[int] | None:
-        """Positions worth scoring for ``key``; None means all of them (a small index)."""
+    def _shortlist(self, key: str) -> list[int] | None:
+        """Positions in ``_keys`` worth scoring for ``key``; None means all of them."""
         if len(self._keys) <= FULL_SCAN:
             return None
-        positions: set[int] = set()
-        for start in _starts(key) | _starts(akanye(key)):
-            positions.update(self._by_start.get(start, ()))
-        return positions
+        # In their order in ``_keys``, so that equal scores come out as in a full scan.
+        return sorted(self._trigrams.shortlist(akanye(key), SHORTLIST))
 
 
-def _starts(key: str) -> set[str]:
-    """The first two letters of each word of a skeleton."""
-    return {word[:2] for word in key.split() if len(word) >= 2}
+class _Trigrams:
+    """Which aliases share how many character trigrams with a query: an inverted index.
+
+    The aliases most like a query share most of its trigrams, and a typo spoils only the few
+    around it (the shortlist by words' first two letters that this replaced missed names with
+    a typo in a word's second letter). Both sides are indexed with akanye, so that one
+    shortlist serves both of rapidfuzz's passes.
+
+    Each trigram keeps a bitset of the aliases that have it (bit *p*: the alias at position *p*
+    in ``EnterpriseIndex._keys``), so that aliases are counted a whole bitset at a time. At
+    100,000 aliases a query's trigrams are in some 160,000 alias positions: counting them one
+    by one, even with ``collections.Counter``, takes about 8 ms; counting only for the rarer
+    trigrams is fast, but a typo makes rare trigrams of its own and the name goes uncounted.
+    Bitsets are ``bytearray``s so that adding an alias sets one bit in place; a lookup turns the
+    query's into integers, whose ``&``, ``|`` and ``^`` take about a microsecond on 100,000 bits.
+    """
+
+    def __init__(self) -> None:
+        #: Trigram → the aliases that have it.
+        self._having: dict[str, bytearray] = {}
+        #: Number of distinct trigrams → the aliases that have that many.
+        self._sized: dict[int, bytearray] = {}
+        #: ``_sized`` as integers, made again after an alias is added.
+        self._sized_ints: dict[int, int] | None = None
+
+    def add(self, key: str, position: int) -> None:
+        grams = _trigrams(key)
+        bitsets = [self._having.setdefault(gram, bytearray()) for gram in grams]
+        bitsets.append(self._sized.setdefault(len(grams), bytearray()))
+        byte, bit = divmod(position, 8)
+        for bitset in bitsets:
+            if len(bitset) <= byte:  # positions only grow: pad up to this one's byte
+                bitset.extend(bytes(byte + 1 - len(bitset)))
+            bitset[byte] |= 1 << bit
+        self._sized_ints = None
+
+    def shortlist(self, key: str, size: int) -> list[int]:
+        """Up to ``size`` positions of the aliases most like ``key``.
+
+        The aliases are grouped by the number of trigrams they share with ``key`` and by their
+        own number of trigrams, which together make their likeness; groups are taken best first.
+        Of a group that does not fit whole, the aliases added first are taken.
+        """
+        grams = _trigrams(key)
+        shared = _count(
+            int.from_bytes(self._having[gram], "little") for gram in grams if gram in self._having
+        )
+        # A group's likeness: the trigrams shared, times what each is worth at the aliases' size.
+        weights = {own: _likeness_per_trigram(len(grams), own) for own in self._sized}
+        groups = sorted(
+            (
+                (count * weight, count, own)
+                for count in shared
+                for own, weight in weights.items()
+                if count <= own
+            ),
+            reverse=True,
+        )
+        if self._sized_ints is None:
+            self._sized_ints = {
+                number: int.from_bytes(bitset, "little") for number, bitset in self._sized.items()
+            }
+        chosen, found = 0, 0
+        for _, count, own in groups:
+            group = shared[count] & self._sized_ints[own]
+            if not group:
+                continue
+            in_group = group.bit_count()
+            if found + in_group >= size:
+                return _positions(chosen) + _positions(group)[: size - found]
+            chosen |= group
+            found += in_group
+        return _positions(chosen)
+
+
+def _likeness_per_trigram(query: int, alias: int) -> float:
+    """How like a query an alias looks for each trigram they share, by their numbers of them.
+
+    It mimics rapidfuzz's ``WRatio``, which the shortlist is then scored with: the better of a
+    whole-to-whole likeness (Dice's coefficient, for ``ratio``) and how much of the shorter one
+    is in the longer one, scaled by 0.9 as ``WRatio`` scales ``partial_ratio``. Without the
+    second, an alias inside a longer query ("Гомельхлеб" in "Гомельхлебприборресурс") or a query
+    cut short ("Белагромаш") can rank below hundreds of merely similar aliases.
+    """
+    return max(2 / (query + alias), 0.9 / min(query, alias))
+
+
+def _count(bitsets: Iterable[int]) -> dict[int, int]:
+    """For each number *n* ≥ 1, a bitset of the positions set in exactly *n* of ``bitsets``.
+
+    The numbers are added up bit-sliced: ``planes[i]`` holds bit *i* of every position's
+    number, and adding a bitset is a ripple-carry addition done for every position at once.
+    Then the planes are read, most significant first, to sort the positions by number.
+    """
+    planes: list[int] = []
+    for bitset in bitsets:
+        carry = bitset
+        for i, plane in enumerate(planes):
+            planes[i] = plane ^ carry
+            carry &= plane
+            if not carry:
+                break
+        else:
+            planes.append(carry)
+    # Every position starts at 0; each plane, read, takes a number n to 2n or to 2n + 1.
+    having = {0: (1 << max((plane.bit_length() for plane in planes), default=0)) - 1}
+    for plane in reversed(planes):
+        read: dict[int, int] = {}
+        for number, bitset in having.items():
+            ones = bitset & plane
+            if ones:
+                read[2 * number + 1] = ones
+            if ones != bitset:
+                read[2 * number] = bitset ^ ones
+        having = read
+    having.pop(0, None)
+    return having
+
+
+_NONZERO = re.compile(rb"[^\x00]")
+#: The bits set in each value of a byte.
+_BITS = tuple(tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256))
+
+
+def _positions(bitset: int) -> list[int]:
+    """The positions set in a bitset, in order (a regular expression skips the empty bytes)."""
+    data = bitset.to_bytes((bitset.bit_length() + 7) // 8, "little")
+    positions: list[int] = []
+    for match in _NONZERO.finditer(data):
+        start = match.start()
+        positions.extend(8 * start + bit for bit in _BITS[data[start]])
+    return positions
+
+
+def _trigrams(key: str) -> set[str]:
+    """The trigrams of a skeleton, with a space around it so that words' ends count too."""
+    padded = f" {key} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
 def _whole_match(query: str, alias: str) -> bool:
