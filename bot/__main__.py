@@ -17,9 +17,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramAPIError
+from redis.exceptions import RedisError
 
 from bot.app import Services, create_bot, create_dispatcher
 from bot.config import LOCALES, Settings, SettingsError, load_settings
@@ -34,9 +35,15 @@ from bot.ops.backup import BackupError, backup, restore
 from bot.ops.check import check
 from bot.ops.lock import DatabaseInUse, bot_running
 from bot.ops.rotate_key import RotationError, rotate_key
-from bot.redis_storage import drop_conversations, open_redis
+from bot.redis_storage import drop_conversations, open_redis, ping
 from bot.shared_state import open_shared_state
-from bot.webhook import UpdateReceiver, create_webhook_app, serve, stop_on_signals
+from bot.webhook import (
+    DRAIN_SECONDS,
+    UpdateReceiver,
+    create_webhook_app,
+    serve,
+    stop_on_signals,
+)
 from flows.commands import publish_commands
 from flows.handoff.reminders import run_reminders
 from flows.handoff.router import make_desk
@@ -144,12 +151,26 @@ async def poll(settings: Settings, handle_signals: bool = True) -> None:
             bot,
             allowed_updates=dispatcher.resolve_used_update_types(),
             handle_signals=handle_signals,
+            close_bot_session=False,  # the updates still in flight reply through it
         )
+        await _finish_in_flight(dispatcher)
     finally:
         await stop_background(background)
         await bot.session.close()
         await shared.close()
         await services.close()
+
+
+async def _finish_in_flight(dispatcher: Dispatcher) -> None:
+    """After polling stops, let the updates being handled finish (as webhook mode does): their
+    offsets are confirmed already, so an update cut short now would be lost."""
+    # aiogram keeps its update tasks here and does not wait for them when polling stops.
+    in_flight = set(getattr(dispatcher, "_handle_update_tasks", ()))
+    if not in_flight:
+        return
+    _, unfinished = await asyncio.wait(in_flight, timeout=DRAIN_SECONDS)
+    if unfinished:
+        log.warning("polling: %d update(s) still in flight at shutdown", len(unfinished))
 
 
 async def serve_webhook(
@@ -170,18 +191,20 @@ async def serve_webhook(
     app = create_webhook_app(receiver, settings.webhook_path, services.db, shared.health_checks)
     _freeze_garbage()
     background: list[asyncio.Task[None]] = []
+    url = settings.webhook_url
+
+    async def set_webhook() -> None:
+        await bot.set_webhook(
+            url, secret_token=secret, allowed_updates=dispatcher.resolve_used_update_types()
+        )
+
     try:
         await _publish_commands(bot, services)
-        await bot.set_webhook(
-            settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=dispatcher.resolve_used_update_types(),
-        )
         background = start_background(services, bot)
         if stop is None:
             stop = asyncio.Event()
             stop_on_signals(stop)
-        await serve(app, receiver, settings.webhook_host, settings.webhook_port, stop)
+        await serve(app, receiver, settings.webhook_host, settings.webhook_port, stop, set_webhook)
     finally:
         await stop_background(background)
         await bot.session.close()
@@ -227,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         BackupError,
         RotationError,
         TelegramAPIError,  # a revoked token, say: Telegram's own words name the problem
+        RedisError,
     ) as error:
         # One line, never a traceback: the message names the file or the setting.
         print(
@@ -258,7 +282,10 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> None:
         snapshot, replaced = restore(settings.database_path, args.path, _identity(settings))
         print(f"restored {snapshot.users} users from {args.path} to {settings.database_path}.")
         if replaced is not None:
-            print(f"The database it replaced is now {replaced}: delete it once satisfied.")
+            print(
+                f"What it replaced is now {replaced} (with -wal/-shm if there were any): "
+                "delete it once satisfied."
+            )
     elif command == "rotate-key":
         _rotate(settings, args.new_key_file)
     elif command == "webhook":
@@ -289,16 +316,25 @@ def _identity(settings: Settings) -> Identity:
 
 
 def _rotate(settings: Settings, new_key_file: Path | None) -> None:
-    rotation = rotate_key(settings, new_key_file)
-    if settings.redis_url is not None:
+    def drop_redis_conversations() -> None:
+        # Sealed under the old secret, they would wait out their TTL readable with it. Done
+        # first, so that a Redis that does not answer stops the rotation before it begins.
         dropped = asyncio.run(_drop_redis_conversations(settings))
         print(f"dropped {dropped} conversation key(s) from Redis")
+
+    before = drop_redis_conversations if settings.redis_url is not None else None
+    rotation = rotate_key(settings, new_key_file, before)
     if rotation.resumed:
         print("finished a rotation that had been interrupted.")
     else:
         print(
             f"re-keyed {rotation.users} users and {rotation.other_keys} other keys; "
             "conversations in progress start again."
+        )
+    if rotation.requeued:
+        print(
+            f"{rotation.requeued} case(s) held by volunteers unknown to the bot went back to "
+            "the queue: a volunteer takes each again."
         )
     if settings.secret_key is not None:
         print(
@@ -313,9 +349,12 @@ def _rotate(settings: Settings, new_key_file: Path | None) -> None:
 
 async def _drop_redis_conversations(settings: Settings) -> int:
     assert settings.redis_url is not None
-    # The identity only names keys; dropping scans by prefix and needs no secret.
     storage, _ = open_redis(settings.redis_url.get_secret_value(), _identity(settings))
     try:
+        if not await ping(storage):
+            raise RotationError(
+                "SUPOLKA_REDIS_URL: the Redis server does not answer; nothing was changed"
+            )
         return await drop_conversations(storage)
     finally:
         await storage.close()

@@ -122,7 +122,7 @@ class Services:
         db = await Database.open(database_path or settings.database_path)
         try:
             await apply_migrations(db)
-            handled = HandledUpdates(db)
+            handled = HandledUpdates(db, shared=settings.redis_url is not None)
             await handled.load()
             if (
                 await MetaRepo(db).set_once("key_check", identity.key_check())

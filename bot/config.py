@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from redis.connection import parse_url
 
 from bot import PROJECT_ROOT
 
@@ -139,10 +140,17 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(
-            ("redis://", "rediss://", "unix://")
-        ):
+        if value is None:
+            return None
+        url = value.get_secret_value()
+        if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        try:
+            options = parse_url(url)  # type: ignore[no-untyped-call]
+        except ValueError as error:  # a port that is not a number, an unknown option, …
+            raise ValueError(f"cannot be read ({error})") from None
+        if options.get("decode_responses"):
+            raise ValueError("must not set decode_responses: conversation data is binary")
         return value
 
     @property

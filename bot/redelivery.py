@@ -32,11 +32,14 @@ KEEP_DAYS = 2
 class HandledUpdates:
     """The ``handled_updates`` table, with the most recent numbers also in memory."""
 
-    def __init__(self, db: Database, memory: int = MEMORY) -> None:
+    def __init__(self, db: Database, memory: int = MEMORY, shared: bool = False) -> None:
         self._db = db
         self._order: collections.deque[int] = collections.deque()
         self._known: set[int] = set()
         self._memory = memory
+        #: Several instances share the database (webhook mode with Redis): an update handled
+        #: by another one is only in the database, so a number new to this one is looked up.
+        self._shared = shared
 
     async def load(self) -> None:
         """Read the most recent numbers (once, at start-up)."""
@@ -59,6 +62,17 @@ class HandledUpdates:
             return False
         self._remember(update_id)
         return True
+
+    async def claim_shared(self, update_id: int) -> bool:
+        """:meth:`claim`, and when instances share the work, not handled by another one."""
+        if not self.claim(update_id):
+            return False
+        if not self._shared:
+            return True
+        marked = await self._db.fetchone(
+            "SELECT 1 FROM handled_updates WHERE update_id = ?", (update_id,)
+        )
+        return marked is None
 
     def release(self, update_id: int) -> None:
         """Handling was cut short: a redelivery must be handled."""
@@ -92,7 +106,7 @@ class RedeliveryMiddleware(BaseMiddleware):
     ) -> Any:
         assert isinstance(event, Update)
         update_id = event.update_id
-        if not self._handled.claim(update_id):
+        if not await self._handled.claim_shared(update_id):
             log.info("an update delivered again was skipped")
             return UNHANDLED
         try:

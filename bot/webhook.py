@@ -17,6 +17,7 @@ import hmac
 import logging
 import signal
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -33,6 +34,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
 #: How long shutdown waits for updates in flight before it closes anyway.
 DRAIN_SECONDS = 25.0
+#: Refused requests are logged at most once a minute, with how many there were: a scanner
+#: must not fill the journal.
+REFUSAL_LOG_SECONDS = 60.0
 
 #: Extra health checks (Redis): each returns a problem in a few words, or None.
 HealthCheck = Callable[[], Awaitable[str | None]]
@@ -48,26 +52,27 @@ class UpdateReceiver:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._refused = 0
+        self._refusal_logged_at: float | None = None
         self.accepting = True
 
     async def handle(self, request: web.Request) -> web.Response:
         """One update from Telegram: checked, handled, then answered."""
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
-            # Someone other than Telegram found the address. Nothing about the request is
-            # logged but the fact: it carries nothing of ours, and its origin is not our data.
-            log.warning("webhook: refused a request without the right secret token (401)")
+            self._note_refusal()
             return web.Response(status=401, text="unauthorized")
         if not self.accepting:
             return web.Response(status=503, text="shutting down")
-        try:
-            update = Update.model_validate(await request.json(), context={"bot": self._bot})
-        except (ValueError, ValidationError):
-            log.warning("webhook: refused a request that is not an update (400)")
-            return web.Response(status=400, text="not an update")
+        # Counted from here, body and all, so that a drain waits for it.
         self._in_flight += 1
         self._idle.clear()
         try:
+            try:
+                update = Update.model_validate(await request.json(), context={"bot": self._bot})
+            except (ValueError, ValidationError):
+                log.warning("webhook: refused a request that is not an update (400)")
+                return web.Response(status=400, text="not an update")
             await self._dispatcher.feed_update(self._bot, update)
         except Exception as error:  # as polling does: log, and go on
             # Answering 200 all the same: an update that fails every time must not come back
@@ -78,6 +83,19 @@ class UpdateReceiver:
             if self._in_flight == 0:
                 self._idle.set()
         return web.Response(status=200)
+
+    def _note_refusal(self) -> None:
+        """Someone other than Telegram found the address. Only the fact is logged: the request
+        carries nothing of ours, and its origin is not our data."""
+        self._refused += 1
+        now = time.monotonic()
+        if self._refusal_logged_at is None or now - self._refusal_logged_at >= REFUSAL_LOG_SECONDS:
+            log.warning(
+                "webhook: refused %d request(s) without the right secret token (401)",
+                self._refused,
+            )
+            self._refused = 0
+            self._refusal_logged_at = now
 
     @property
     def in_flight(self) -> int:
@@ -118,6 +136,8 @@ def create_webhook_app(
 
     async def healthz(request: web.Request) -> web.Response:
         problems = await health_problems(db, extra or [])
+        if not receiver.accepting:
+            problems.insert(0, "shutting down")
         body: dict[str, Any] = {"status": "unavailable" if problems else "ok"}
         if problems:
             body["problems"] = problems
@@ -130,15 +150,26 @@ def create_webhook_app(
 
 
 async def serve(
-    app: web.Application, receiver: UpdateReceiver, host: str, port: int, stop: asyncio.Event
+    app: web.Application,
+    receiver: UpdateReceiver,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    listening: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Serve until ``stop`` is set, then drain the updates in flight and close the server."""
+    """Serve until ``stop`` is set, then drain the updates in flight and close the server.
+
+    ``listening`` runs once the port is open (``setWebhook``: Telegram's first posts must find
+    the server there).
+    """
     runner = web.AppRunner(app, access_log=None)  # the access log would hold client addresses
     await runner.setup()
     site = web.TCPSite(runner, host, port)
-    await site.start()
-    log.info("webhook server listening on %s:%s", host, port)
     try:
+        await site.start()
+        log.info("webhook server listening on %s:%s", host, port)
+        if listening is not None:
+            await listening()
         await stop.wait()
     finally:
         if not await receiver.drain():

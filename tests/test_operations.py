@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.__main__ import main
 from bot.app import Services
@@ -26,7 +27,7 @@ from bot.ops.lock import DatabaseInUse, bot_running
 from bot.ops.rotate_key import RotationError, rotate_key
 from flows.handoff.callbacks import CaseAction, CaseCB
 from flows.match.callbacks import CircleAction, CircleCB
-from tests.conftest import ChatHarness, make_settings, unhurried_harness
+from tests.conftest import ChatHarness, free_port, make_settings, unhurried_harness
 from tests.conftest import SettableClock as Clock
 from tests.test_privacy_flow import SECOND, THIRD, WORKER, _rows_holding, walk_every_flow
 
@@ -198,6 +199,55 @@ async def test_backup_and_restore_from_the_command_line(
     assert "restored" in out and ".replaced-" in out
 
 
+async def test_restore_sets_aside_a_wal_left_without_its_database(
+    services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    """The operator moved a broken database away by hand, its -wal stayed: the restored file
+    must not be read with those pages."""
+    target = tmp_path / "copy.sqlite3"
+    backup(settings.database_path, target)
+    await services.close()
+    wal = settings.database_path.with_name(settings.database_path.name + "-wal")
+    connection = sqlite3.connect(settings.database_path)
+    connection.execute("PRAGMA wal_autocheckpoint = 0")
+    connection.execute("INSERT INTO events (kind, occurred_on) VALUES ('stray', '2026-11-23')")
+    connection.commit()
+    stray = wal.read_bytes()  # frames not yet in the main file
+    connection.close()
+    os.rename(settings.database_path, tmp_path / "broken.sqlite3")
+    wal.write_bytes(stray)  # left behind, as after a crash and a move by hand
+
+    identity = Identity(read_key_file(settings.key_file))
+    restored, replaced = restore(settings.database_path, target, identity)
+    assert replaced is not None and not wal.exists()
+    reopened = await Services.open(settings)
+    try:
+        assert await _count(reopened, "users") == restored.users
+        row = await reopened.db.fetchone("SELECT COUNT(*) FROM events WHERE kind = 'stray'")
+        assert row is not None and row[0] == 0
+    finally:
+        await reopened.close()
+
+
+async def test_restore_replaces_a_damaged_database(
+    services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    """The point of a restore: the database will not open. The damaged file is kept aside."""
+    target = tmp_path / "copy.sqlite3"
+    backup(settings.database_path, target)
+    await services.close()
+    with settings.database_path.open("r+b") as damaged:
+        damaged.write(b"\0" * 100)  # the header is gone
+    restored, replaced = restore(
+        settings.database_path, target, Identity(read_key_file(settings.key_file))
+    )
+    assert replaced is not None and replaced.read_bytes()[:100] == b"\0" * 100
+    assert not settings.database_path.with_name(
+        settings.database_path.name + ".restoring"
+    ).exists()
+    assert describe(settings.database_path).users == restored.users
+
+
 # --- rotate-key -----------------------------------------------------------------------------
 
 
@@ -265,6 +315,87 @@ async def test_rotate_key_keeps_every_user_reachable_and_their_data(
         await services.close()
 
 
+VERA = 733_000_123  # a volunteer: in the group, never started the bot in a private chat
+
+
+async def test_a_volunteer_who_never_started_the_bot_keeps_their_case(
+    chat: ChatHarness, settings: Settings
+) -> None:
+    worker = chat.user(WORKER, language_code="en")
+    await walk_every_flow(chat, worker)
+    case = await chat.services.cases.active_for(chat.services.identity.user_key(WORKER))
+    assert case is not None and case.thread_id is not None
+    vera = chat.user(VERA, language_code="en")
+    take = CaseCB(action=CaseAction.TAKE, case=case.id).pack()
+    await chat.feed(vera.callback(take, message_id=2, chat_id=GROUP, chat_type="supergroup"))
+    await chat.services.close()
+
+    rotation = rotate_key(settings)
+    assert rotation.requeued == 0
+    chat = await _harness(settings)
+    try:
+        reply = vera.text("after", chat_id=GROUP, chat_type="supergroup", thread_id=case.thread_id)
+        calls = await chat.feed(reply)
+        assert WORKER in {int(getattr(call, "chat_id", 0)) for call in calls}
+    finally:
+        await chat.services.close()
+
+
+async def test_a_case_held_by_an_unknown_volunteer_goes_back_to_the_queue(
+    chat: ChatHarness, settings: Settings
+) -> None:
+    """A volunteer whose id was never noted (a database from before volunteers.ref) cannot be
+    re-keyed: their case must not stay held by a key nobody has."""
+    worker = chat.user(WORKER, language_code="en")
+    await walk_every_flow(chat, worker)
+    case = await chat.services.cases.active_for(chat.services.identity.user_key(WORKER))
+    assert case is not None
+    vera = chat.user(VERA, language_code="en")
+    take = CaseCB(action=CaseAction.TAKE, case=case.id).pack()
+    await chat.feed(vera.callback(take, message_id=2, chat_id=GROUP, chat_type="supergroup"))
+    await chat.services.db.execute("UPDATE volunteers SET ref = NULL")
+    await chat.services.close()
+
+    assert rotate_key(settings).requeued == 1
+    reopened = await Services.open(settings)
+    try:
+        again = await reopened.cases.active_for(reopened.identity.user_key(WORKER))
+        assert again is not None and again.status == "open" and again.assignee is None
+    finally:
+        await reopened.close()
+
+
+async def test_rotate_key_never_deletes_a_file_it_was_pointed_at(
+    services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    await services.close()
+    secret = read_key_file(settings.key_file).decode()
+    in_environment = settings.model_copy(update={"secret_key": SecretStr(secret)})
+    before = settings.database_path.read_bytes()
+    with pytest.raises(RotationError, match="exists already"):
+        rotate_key(in_environment, settings.database_path)  # a slip of the tab key
+    assert settings.database_path.read_bytes() == before
+    with pytest.raises(RotationError, match="only for a secret in SUPOLKA_SECRET_KEY"):
+        rotate_key(settings, tmp_path / "elsewhere.key")
+
+
+async def test_rotate_key_stops_before_anything_when_redis_does_not_answer(
+    services: Services,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await services.close()
+    before = key_check_of(settings.database_path)
+    monkeypatch.setenv("SUPOLKA_DATABASE_PATH", str(settings.database_path))
+    monkeypatch.setenv("SUPOLKA_KEY_FILE", str(settings.key_file))
+    monkeypatch.setenv("SUPOLKA_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    assert await asyncio.to_thread(main, ["rotate-key"]) == 2  # main() runs its own loop
+    assert "Redis server does not answer; nothing was changed" in capsys.readouterr().err
+    assert key_check_of(settings.database_path) == before
+    assert not settings.key_file.with_name(settings.key_file.name + ".new").exists()
+
+
 async def test_an_interrupted_rotation_is_finished_by_running_it_again(
     services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -311,8 +442,6 @@ async def test_rotate_key_with_the_secret_in_the_environment(
 ) -> None:
     await services.close()
     secret = read_key_file(settings.key_file).decode()
-    from pydantic import SecretStr
-
     in_environment = settings.model_copy(update={"secret_key": SecretStr(secret)})
     with pytest.raises(RotationError, match="--new-key-file"):
         rotate_key(in_environment)
@@ -408,6 +537,10 @@ async def test_check_finds_key_and_database_problems(
     assert "not a Supolka database" in _problems(
         settings.model_copy(update={"database_path": damaged})
     )
+    # The same without a key file (no traceback on the way), and a folder instead of a file.
+    lost_key = {"database_path": damaged, "key_file": tmp_path / "lost"}
+    assert "not a Supolka database" in _problems(settings.model_copy(update=lost_key))
+    assert "is not a file" in _problems(settings.model_copy(update={"database_path": tmp_path}))
 
 
 def test_check_finds_an_untranslated_catalog(settings: Settings, tmp_path: Path) -> None:

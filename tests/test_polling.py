@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
+import os
+import signal
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+import flows.onboarding.router as onboarding
 from bot.__main__ import main, poll
 from tests.conftest import make_settings
 
@@ -65,15 +70,22 @@ class FakeBotAPIServer:
         return web.json_response({"ok": True, "result": result})
 
 
-async def test_polling_uses_the_configured_api_url(tmp_path: Path) -> None:
-    server = FakeBotAPIServer()
+async def _fake_api(
+    handle: Callable[[web.Request], Awaitable[web.Response]],
+) -> tuple[web.AppRunner, int]:
+    """A Bot API stand-in on 127.0.0.1: its runner (to clean up) and its port."""
     app = web.Application()
-    app.router.add_post("/bot{token}/{method}", server.handle)
+    app.router.add_post("/bot{token}/{method}", handle)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
+async def test_polling_uses_the_configured_api_url(tmp_path: Path) -> None:
+    server = FakeBotAPIServer()
+    runner, port = await _fake_api(server.handle)
 
     settings = make_settings(
         tmp_path, bot_token=TOKEN, telegram_api_url=f"http://127.0.0.1:{port}"
@@ -116,13 +128,7 @@ async def test_a_revoked_token_ends_in_one_line(
             {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
         )
 
-    app = web.Application()
-    app.router.add_post("/bot{token}/{method}", unauthorized)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await _fake_api(unauthorized)
     for name, value in {
         "SUPOLKA_BOT_TOKEN": TOKEN,
         "SUPOLKA_TELEGRAM_API_URL": f"http://127.0.0.1:{port}",
@@ -139,3 +145,33 @@ async def test_a_revoked_token_ends_in_one_line(
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == "Cannot start: Telegram server says - Unauthorized"
     assert "Traceback" not in err
+
+
+async def test_a_stop_during_polling_lets_the_update_in_flight_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM (systemctl stop, docker stop) while a /start is being handled: polling stops,
+    and the reply still goes out before the session and the database close."""
+    started = asyncio.Event()
+    real_start = onboarding.cmd_start
+
+    async def slow_start(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        await asyncio.sleep(0.5)  # a slow Bot API call, say
+        return await real_start(*args, **kwargs)
+
+    slow_start.__signature__ = inspect.signature(real_start)  # type: ignore[attr-defined]
+    monkeypatch.setattr(onboarding, "cmd_start", slow_start)
+    server = FakeBotAPIServer()
+    runner, port = await _fake_api(server.handle)
+    settings = make_settings(
+        tmp_path, bot_token=TOKEN, telegram_api_url=f"http://127.0.0.1:{port}"
+    )
+    try:
+        task = asyncio.create_task(poll(settings, handle_signals=True))
+        await asyncio.wait_for(started.wait(), 20)
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(task, 20)
+    finally:
+        await runner.cleanup()
+    assert [name for name, _ in server.calls].count("sendMessage") == 1

@@ -53,3 +53,20 @@ async def test_two_instances_share_one_conversation_through_redis(
     finally:
         await first_state.close()
         await second_state.close()
+
+
+async def test_an_update_handled_by_another_instance_is_not_handled_again(
+    services: Services,
+) -> None:
+    """Instances share the database: a redelivery that reaches another instance finds the
+    update marked there (a single instance needs no look-up)."""
+    from bot.redelivery import HandledUpdates
+
+    first = HandledUpdates(services.db, shared=True)
+    second = HandledUpdates(services.db, shared=True)
+    alone = HandledUpdates(services.db)
+    assert await first.claim_shared(501)
+    await first.mark(501, services.today())
+    assert not await second.claim_shared(501)
+    assert await second.claim_shared(502)
+    assert await alone.claim_shared(501)  # memory only, as before: one instance, one memory

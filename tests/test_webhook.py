@@ -60,8 +60,19 @@ async def test_a_request_without_the_secret_gets_401_and_a_log_line(
     response = await client.post(PATH, json=_update(chat), headers=headers)
     assert response.status == 401
     assert chat.api.calls == []
-    assert "refused a request without the right secret token (401)" in log_text(caplog)
+    assert "refused 1 request(s) without the right secret token (401)" in log_text(caplog)
     assert str(USER_ID) not in log_text(caplog)
+
+
+async def test_refusals_are_logged_once_a_minute_with_their_number(
+    chat: ChatHarness, client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A scanner sending thousands of requests must not fill the journal."""
+    caplog.set_level(logging.INFO, logger="bot.webhook")
+    for _ in range(30):
+        assert (await client.post(PATH, json=_update(chat))).status == 401
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.webhook"]
+    assert lines == ["webhook: refused 1 request(s) without the right secret token (401)"]
 
 
 async def test_what_is_not_an_update_gets_400(
@@ -132,6 +143,8 @@ async def test_a_graceful_stop_finishes_updates_in_flight_and_takes_no_new_ones(
         await asyncio.sleep(0)
         late = await client.post(PATH, json=_update(chat, "/help"), headers=headers)
         assert late.status == 503  # Telegram delivers it again later, elsewhere or after start
+        health = await client.get(HEALTH_PATH)
+        assert health.status == 503 and (await health.json())["problems"] == ["shutting down"]
         assert not draining.done()
         slow.release.set()
         assert (await in_flight).status == 200

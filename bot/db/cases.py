@@ -246,6 +246,14 @@ class CasesRepo:
             (volunteer_key, alias),
         )
 
+    async def note_volunteer(self, volunteer_key: str, ref: bytes) -> None:
+        """Keep the volunteer's sealed Telegram id, so that ``rotate-key`` can re-key them."""
+        await self._db.execute(
+            "INSERT INTO volunteers (key, ref) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET ref = excluded.ref",
+            (volunteer_key, ref),
+        )
+
     async def set_granted(self, volunteer_key: str, granted: bool) -> None:
         await self._db.execute(
             "INSERT INTO volunteers (key, granted) VALUES (?, ?)"

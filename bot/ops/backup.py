@@ -116,31 +116,61 @@ def restore(database: Path, source: Path, identity: Identity) -> tuple[Snapshot,
         staged = database.with_name(database.name + ".restoring")
         staged.unlink(missing_ok=True)
         os.close(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-        writer = sqlite3.connect(staged)
         try:
-            reader.backup(writer, pages=-1)
-        finally:
-            writer.close()
-            reader.close()
-        replaced = None
-        if database.exists():
-            _fold_wal(database)
-            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-            replaced = database.with_name(f"{database.name}.replaced-{stamp}")
-            os.replace(database, replaced)
-        os.replace(staged, database)
+            reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+            writer = sqlite3.connect(staged)
+            try:
+                reader.backup(writer, pages=-1)
+            finally:
+                writer.close()
+                reader.close()
+            replaced = _set_aside(database)
+            # One atomic rename: a crash before it leaves the old database in place (its
+            # -wal folded in or set aside with it), after it the restored one.
+            os.replace(staged, database)
+            sync_directory(database.parent)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
     return snapshot, replaced
 
 
+def _set_aside(database: Path) -> Path | None:
+    """Keep the database being replaced, with its -wal and -shm, as ``….replaced-<time>``.
+
+    A healthy database has its WAL folded in first. A damaged one (restoring is then the point)
+    is kept as it is, WAL and all. A -wal left without its database (the file moved away by
+    hand) is set aside too: read with the restored file, its pages would corrupt it. The old
+    database is linked, not moved, so that the name always holds a whole database.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    replaced = database.with_name(f"{database.name}.replaced-{stamp}")
+    if database.exists():
+        with contextlib.suppress(sqlite3.DatabaseError):  # damaged: kept with its WAL
+            _fold_wal(database)
+        os.link(database, replaced)
+    for suffix in ("-wal", "-shm"):
+        companion = database.with_name(database.name + suffix)
+        if companion.exists():
+            os.replace(companion, replaced.with_name(replaced.name + suffix))
+    kept = [replaced.with_name(replaced.name + suffix) for suffix in ("", "-wal", "-shm")]
+    return replaced if any(path.exists() for path in kept) else None
+
+
+def sync_directory(folder: Path) -> None:
+    """Make the renames in ``folder`` survive a power cut."""
+    with contextlib.suppress(OSError):  # not every file system lets a directory be synced
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def _fold_wal(database: Path) -> None:
-    """Checkpoint the old database so that no -wal file is left to be read with the new one."""
+    """Checkpoint the old database, so that its -wal holds nothing it lacks."""
     connection = sqlite3.connect(database)
     try:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        connection.execute("PRAGMA journal_mode = DELETE")
     finally:
         connection.close()
-    for suffix in ("-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            database.with_name(database.name + suffix).unlink()

@@ -8,6 +8,7 @@ nobody can grant roles).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ def _check_key(settings: Settings, report: Report) -> Identity | None:
         return Identity(settings.secret_key.get_secret_value().encode())
     path = settings.key_file
     if not path.exists():
-        if settings.database_path.exists() and key_check_of(settings.database_path):
+        if _fingerprint(settings.database_path):
             report.problems.append(
                 f"key file {path} is missing, but the database was made under a key: "
                 "restore the key file from where you keep it"
@@ -128,6 +129,9 @@ def _check_database(settings: Settings, identity: Identity | None, report: Repor
     if not path.exists():
         report.passed.append(f"database (created on the first start at {path})")
         return
+    if not path.is_file():
+        report.problems.append(f"database {path} is not a file: SUPOLKA_DATABASE_PATH names one")
+        return
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         report.problems.append(f"database {path} is readable by others: run chmod 600 {path}")
     try:
@@ -141,13 +145,14 @@ def _check_database(settings: Settings, identity: Identity | None, report: Repor
             f"code ({latest_version()}): run the newer version of the bot"
         )
         return
-    fingerprint = key_check_of(path)
+    fingerprint = _fingerprint(path)
     if identity is not None and fingerprint not in (None, identity.key_check()):
         pending = settings.key_file.with_name(settings.key_file.name + ".new")
         hint = (
             "a key rotation was interrupted: run `python -m bot rotate-key` again"
             if pending.exists()
-            else "restore the key this database was made with"
+            else "restore the key this database was made with (or, if a key rotation was "
+            "interrupted, run `python -m bot rotate-key` again, with the same --new-key-file)"
         )
         report.problems.append(f"the key does not match the database {path}: {hint}")
         return
@@ -157,6 +162,17 @@ def _check_database(settings: Settings, identity: Identity | None, report: Repor
         f"database (schema {snapshot.schema_version} of {latest_version()}{note}, "
         f"{snapshot.users} users)"
     )
+
+
+def _fingerprint(path: Path) -> str | None:
+    """The database's key fingerprint; None if there is none or the file cannot be read (the
+    database check says why)."""
+    if not path.is_file():
+        return None
+    try:
+        return key_check_of(path)
+    except (sqlite3.Error, OSError):
+        return None
 
 
 def _check_content(settings: Settings, report: Report) -> None:

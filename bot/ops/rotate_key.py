@@ -2,7 +2,9 @@
 
 A user's key is ``HMAC(secret, Telegram id)`` and their chat reference holds that id sealed,
 so the old secret opens each reference, and the id inside gives the user's key under the new
-secret. Keys that belong to nobody registered (events re-keyed at random after /forget, a
+secret; a volunteer's sealed id (``volunteers.ref``) does the same for volunteers who never
+started the bot. A case held by a volunteer whose id was never noted goes back to the queue.
+Keys that belong to nobody registered (events re-keyed at random after /forget, a
 block or a circle removal kept after /forget) get a fresh random key each, the same one in
 every table: the rows keep their meaning for the counts, and nothing in the file can be linked
 to the old secret any more. Conversations in progress are dropped (their storage keys cannot
@@ -20,7 +22,6 @@ the pending secret and only does step 3. After a crash before 2 the pending file
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import sqlite3
@@ -33,7 +34,7 @@ from cryptography.exceptions import InvalidTag
 from bot.config import Settings
 from bot.db.guide import checklist_context
 from bot.identity import Identity, KeyFileError, new_secret, read_key_file, write_key_file
-from bot.ops.backup import key_check_of
+from bot.ops.backup import key_check_of, sync_directory
 from bot.ops.lock import maintenance
 
 #: Every column that holds a person's key, besides ``users.key`` (re-keyed with its chat
@@ -65,19 +66,35 @@ class Rotation:
 
     users: int
     other_keys: int
+    #: Cases taken by a volunteer who could not be re-keyed, given back to the queue.
+    requeued: int
     #: Where the new secret is: the key file, or the file given for an environment secret.
     secret_path: Path
     #: Only the last step was left to do, after an interrupted run.
     resumed: bool = False
 
 
-def rotate_key(settings: Settings, new_key_file: Path | None = None) -> Rotation:
-    """Re-key ``settings.database_path`` under a new secret (see the module's docstring)."""
+def rotate_key(
+    settings: Settings,
+    new_key_file: Path | None = None,
+    before: Callable[[], None] | None = None,
+) -> Rotation:
+    """Re-key ``settings.database_path`` under a new secret (see the module's docstring).
+
+    ``before`` runs once the database is known to be free and under the current secret,
+    before anything changes (the command drops Redis conversations there); if it raises,
+    nothing is changed.
+    """
     database = settings.database_path
     from_environment = settings.secret_key is not None
     if from_environment and new_key_file is None:
         raise RotationError(
             "the secret comes from SUPOLKA_SECRET_KEY: give --new-key-file PATH for the new one"
+        )
+    if not from_environment and new_key_file is not None:
+        raise RotationError(
+            f"the secret is in the key file {settings.key_file}: the new one replaces it there, "
+            "so --new-key-file is only for a secret in SUPOLKA_SECRET_KEY"
         )
     pending = new_key_file or settings.key_file.with_name(settings.key_file.name + ".new")
     if not database.is_file() or key_check_of(database) is None:
@@ -87,14 +104,24 @@ def rotate_key(settings: Settings, new_key_file: Path | None = None) -> Rotation
         fingerprint = key_check_of(database)
         if fingerprint != old.key_check():
             return _resume(settings, pending, fingerprint)
-        pending.unlink(missing_ok=True)  # from a run that stopped before its transaction
+        if new_key_file is not None and new_key_file.exists():
+            # Never delete what the operator pointed at: a typo could name the database.
+            raise RotationError(f"{new_key_file} exists already: give a new file name")
+        pending.unlink(missing_ok=True)  # ours, from a run that stopped before its transaction
+        if before is not None:
+            before()
         secret = new_secret()
         write_key_file(pending, secret)
-        _sync_directory(pending.parent)
-        users, others = _rekey(database, old, Identity(secret.encode()))
+        sync_directory(pending.parent)
+        try:
+            counts = _rekey(database, old, Identity(secret.encode()))
+        except BaseException:
+            # Nothing was committed (the transaction rolled back): the new secret opens nothing.
+            pending.unlink(missing_ok=True)
+            raise
         if not from_environment:
             _replace_key_file(pending, settings.key_file)
-        return Rotation(users, others, pending if from_environment else settings.key_file)
+        return Rotation(*counts, pending if from_environment else settings.key_file)
 
 
 def _current_secret(settings: Settings) -> bytes:
@@ -119,12 +146,12 @@ def _resume(settings: Settings, pending: Path, fingerprint: str | None) -> Rotat
         )
     if settings.secret_key is not None:
         # The new secret is in the pending file; the operator moves it into the settings.
-        return Rotation(0, 0, pending, resumed=True)
+        return Rotation(0, 0, 0, pending, resumed=True)
     _replace_key_file(pending, settings.key_file)
-    return Rotation(0, 0, settings.key_file, resumed=True)
+    return Rotation(0, 0, 0, settings.key_file, resumed=True)
 
 
-def _rekey(database: Path, old: Identity, new: Identity) -> tuple[int, int]:
+def _rekey(database: Path, old: Identity, new: Identity) -> tuple[int, int, int]:
     """One transaction: users with their chat references, checklists, every key column."""
     connection = sqlite3.connect(database, isolation_level=None)
     try:
@@ -133,6 +160,8 @@ def _rekey(database: Path, old: Identity, new: Identity) -> tuple[int, int]:
         try:
             rekey = _user_keys(connection, old, new)
             users = len(rekey.known)
+            _volunteer_keys(connection, old, new, rekey)
+            requeued = _requeue_orphaned_cases(connection, rekey)
             _reseal_checklists(connection, old, new, rekey)
             connection.create_function("rekey", 1, rekey, deterministic=True)
             for table, column in KEY_COLUMNS:
@@ -149,7 +178,7 @@ def _rekey(database: Path, old: Identity, new: Identity) -> tuple[int, int]:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         connection.close()
-    return users, len(rekey.unknown)
+    return users, len(rekey.unknown), requeued
 
 
 class _KeyMap:
@@ -191,6 +220,47 @@ def _user_keys(connection: sqlite3.Connection, old: Identity, new: Identity) -> 
     return rekey
 
 
+def _volunteer_keys(
+    connection: sqlite3.Connection, old: Identity, new: Identity, rekey: _KeyMap
+) -> None:
+    """Volunteers by their sealed id (they may never have started the bot): re-sealed, and
+    their keys added to the map for the cases, the access log and the rest."""
+    rows = connection.execute("SELECT key, ref FROM volunteers WHERE ref IS NOT NULL").fetchall()
+    for key, ref in rows:
+        telegram_id = old.open_chat(bytes(ref), key)
+        if telegram_id is None:
+            raise RotationError(
+                "a volunteer's reference does not open under the current secret: the database "
+                "is damaged; nothing was changed"
+            )
+        rekey.known.setdefault(key, new.user_key(telegram_id))
+        fresh = rekey.known[key]
+        connection.execute(
+            "UPDATE volunteers SET ref = ? WHERE key = ?", (new.seal_chat(telegram_id, fresh), key)
+        )
+
+
+def _requeue_orphaned_cases(connection: sqlite3.Connection, rekey: _KeyMap) -> int:
+    """Cases held by (or offered to) a volunteer whose id is unknown go back to the queue:
+    under the new secret nobody would hold them, and the worker would wait for ever."""
+    requeued = 0
+    rows = connection.execute(
+        "SELECT id, assignee, offered_to FROM cases WHERE status != 'closed'"
+        " AND (assignee IS NOT NULL OR offered_to IS NOT NULL)"
+    ).fetchall()
+    for case_id, assignee, offered_to in rows:
+        if assignee is not None and assignee not in rekey.known:
+            connection.execute(
+                "UPDATE cases SET status = 'open', assignee = NULL, offered_to = NULL,"
+                " taken_at = NULL, responded = 0 WHERE id = ?",
+                (case_id,),
+            )
+            requeued += 1
+        elif offered_to not in (None, *_NOT_KEYS) and offered_to not in rekey.known:
+            connection.execute("UPDATE cases SET offered_to = NULL WHERE id = ?", (case_id,))
+    return requeued
+
+
 def _reseal_checklists(
     connection: sqlite3.Connection, old: Identity, new: Identity, rekey: Callable[..., object]
 ) -> None:
@@ -216,14 +286,4 @@ def _reseal_checklists(
 
 def _replace_key_file(pending: Path, key_file: Path) -> None:
     os.replace(pending, key_file)
-    _sync_directory(key_file.parent)
-
-
-def _sync_directory(folder: Path) -> None:
-    """Make a rename or a new file in ``folder`` survive a power cut."""
-    with contextlib.suppress(OSError):  # not every file system lets a directory be synced
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    sync_directory(key_file.parent)

@@ -74,7 +74,10 @@ async def _volunteer(user: User | None, desk: Desk, checks: VolunteerCheck) -> s
     allowed = await checks.is_volunteer(
         desk.bot, desk.settings, desk.users, user.id, key, desk.cases
     )
-    return key if allowed else None
+    if not allowed:
+        return None
+    await checks.note(desk.cases, desk.identity, user.id, key)
+    return key
 
 
 def _may_act(case: Case, key: str, user: User | None, desk: Desk) -> bool:

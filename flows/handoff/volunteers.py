@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from bot.db.cases import CasesRepo
 from bot.db.users import UsersRepo
+from bot.identity import Identity
 
 CACHE_SECONDS = 300.0
 
@@ -30,6 +31,16 @@ class VolunteerCheck:
 
     ttl: float = CACHE_SECONDS
     _cache: dict[int, tuple[bool, float]] = field(default_factory=dict)
+    #: Volunteers whose sealed id this process has written (once each is enough).
+    _noted: set[str] = field(default_factory=set)
+
+    async def note(self, cases: CasesRepo, identity: Identity, user_id: int, key: str) -> None:
+        """Keep a volunteer's sealed Telegram id (``volunteers.ref``), once per process: a
+        volunteer may never start the bot, and ``rotate-key`` needs the id to re-key them."""
+        if key in self._noted:
+            return
+        await cases.note_volunteer(key, identity.seal_chat(user_id, key))
+        self._noted.add(key)
 
     async def is_volunteer(
         self,
@@ -85,6 +96,7 @@ class VolunteersOnly(BaseMiddleware):
             if await checks.is_volunteer(
                 data["bot"], data["settings"], data["users"], sender.id, key, data["cases"]
             ):
+                await checks.note(data["cases"], data["identity"], sender.id, key)
                 return await handler(event, data)
         await event.reply(_("Only volunteers can do this."))
         return None
