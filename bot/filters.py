@@ -6,6 +6,11 @@ each here; these are coroutines and run on the event loop.
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram import Bot
+from aiogram.filters import Command as AiogramCommand
+from aiogram.filters import CommandStart as AiogramCommandStart
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
@@ -77,6 +82,58 @@ class CommandsOf(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return command_name(message.text) in self.names
+
+
+class Command(AiogramCommand):
+    """aiogram's ``Command`` that turns away, with one string check, text that cannot be one
+    of its commands.
+
+    A plain text on its way to the FAQ passes some seven ``Command`` filters; aiogram parses
+    the text in each and fails by raising (and catching) an exception. What passes the check
+    is parsed by aiogram as before, so the outcome is the same.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._names = _plain_names(self)
+
+    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
+        if not _may_match(message, self.prefix, self._names):
+            return False
+        return await super().__call__(message, bot)
+
+
+class CommandStart(AiogramCommandStart):
+    """aiogram's ``CommandStart`` with the same quick check as :class:`Command`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._names = _plain_names(self)
+
+    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
+        if not _may_match(message, self.prefix, self._names):
+            return False
+        return await super().__call__(message, bot)
+
+
+def _plain_names(command: AiogramCommand) -> tuple[str, ...] | None:
+    """The names a command must begin with, when they are plain and case counts; else None
+    (regular expressions, ``ignore_case``): then only the prefix is checked."""
+    if command.ignore_case or not all(isinstance(name, str) for name in command.commands):
+        return None
+    return tuple(str(name) for name in command.commands)
+
+
+def _may_match(message: Message, prefix: str, names: tuple[str, ...] | None) -> bool:
+    """False only for a message aiogram's ``Command`` would refuse: no text or caption, no
+    command prefix, or (for plain names) a word after the prefix that begins with none of
+    them. aiogram splits the text at whitespace, so leading whitespace is skipped here too."""
+    if not isinstance(message, Message):
+        return False
+    text = (message.text or message.caption or "").lstrip()
+    if not text or text[0] not in prefix:
+        return False
+    return names is None or text.startswith(names, 1)
 
 
 def command_name(text: str | None) -> str | None:

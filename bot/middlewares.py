@@ -19,6 +19,10 @@ from bot.identity import Identity
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
+#: User keys remembered by Telegram user id (each an HMAC, computed for every update); past
+#: this many the memo starts afresh. The process holds these ids anyway while it serves them.
+KEYS = 10_000
+
 
 class UserLocaleMiddleware(I18nMiddleware):
     """Loads the user before choosing the locale, so the stored language wins.
@@ -42,13 +46,22 @@ class UserLocaleMiddleware(I18nMiddleware):
         self._identity = identity
         self._default_locale = default_locale
         self._today = today
+        self._keys: dict[int, str] = {}
+
+    def _user_key(self, user_id: int) -> str:
+        key = self._keys.get(user_id)
+        if key is None:
+            if len(self._keys) >= KEYS:
+                self._keys.clear()
+            key = self._keys[user_id] = self._identity.user_key(user_id)
+        return key
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         sender: TelegramUser | None = data.get("event_from_user")
         user_key = None
         user = None
         if sender is not None and not sender.is_bot:
-            user_key = self._identity.user_key(sender.id)
+            user_key = self._user_key(sender.id)
             user = await self._users.get(user_key)
             today = self._today()
             new_day = user is not None and user.last_seen_on != today
@@ -62,7 +75,20 @@ class UserLocaleMiddleware(I18nMiddleware):
                 await self._record_event(EventKind.USER_ACTIVE, user_key, locale=locale)
         data["user_key"] = user_key
         data["user"] = user
-        return await super().__call__(handler, event, data)
+        # What aiogram's I18nMiddleware.__call__ does, without its two generator context
+        # managers (a few microseconds an update): the locale and the I18n for this update.
+        current = await self.get_locale(event, data) or self.i18n.default_locale
+        if self.i18n_key:
+            data[self.i18n_key] = self.i18n
+        if self.middleware_key:
+            data[self.middleware_key] = self
+        i18n_token = self.i18n.set_current(self.i18n)
+        locale_token = self.i18n.ctx_locale.set(current)
+        try:
+            return await handler(event, data)
+        finally:
+            self.i18n.ctx_locale.reset(locale_token)
+            self.i18n.reset_current(i18n_token)
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user: User | None = data["user"]

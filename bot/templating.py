@@ -6,6 +6,7 @@ Telegram HTML, so autoescape is on; ``{% trans %}`` reads aiogram's current loca
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ class Templates:
         self._i18n = i18n
         #: Templates without arguments render the same in a language every time: once.
         self._static: dict[tuple[str, str], str] = {}
+        #: Templates whose arguments take a few fixed values: once per language and values.
+        self._variants: dict[tuple[str, str, tuple[tuple[str, Hashable], ...]], str] = {}
         self.env = Environment(
             loader=PrefixLoader(_loaders(flows_dir)),
             autoescape=True,
@@ -57,4 +60,17 @@ class Templates:
         text = self._static.get(key)
         if text is None:
             text = self._static[key] = self.env.get_template(name).render().strip()
+        return text
+
+    def render_variant(self, name: str, **context: Hashable) -> str:
+        """:meth:`render` for arguments that take a few fixed values (a flag, the name of a
+        language): each language and set of values is rendered once and remembered.
+
+        Never for anything a user typed or anything about one person: what is remembered stays
+        in memory for the life of the process.
+        """
+        key = (name, self._i18n.current_locale, tuple(sorted(context.items())))
+        text = self._variants.get(key)
+        if text is None:
+            text = self._variants[key] = self.render(name, **context)
         return text

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.types import Message, TelegramObject
 
 from bot.local_api import LOCAL_TOKEN, LocalBotAPI
@@ -118,3 +119,103 @@ async def test_filter_and_middleware_data_stay_where_they_were_given() -> None:
             {"router": "c.nested", "root": None, "outer": None, "inner": "parent", "first": None},
         ),
     ]
+
+
+def _handler_tree(seen: list[Any]) -> Router:
+    """A root filter and a handler's filter note the ``handler`` they were given; an outer
+    middleware skips one text, a handler skips another."""
+
+    async def note_root(message: Message, handler: Any) -> bool:
+        seen.append(("root", getattr(handler.callback, "__name__", None)))
+        return True
+
+    async def note_own(message: Message, handler: Any) -> bool:
+        seen.append(("own", handler.callback.__name__))
+        return message.text != "pass"
+
+    async def skipping(
+        next_handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if isinstance(event, Message) and event.text == "skip outer":
+            raise SkipHandler
+        return await next_handler(event, data)
+
+    async def first(message: Message) -> str:
+        if message.text == "skip inner":
+            raise SkipHandler
+        return "first"
+
+    async def second(message: Message) -> str:
+        return "second"
+
+    top = Router(name="top")
+    sub = Router(name="sub")
+    sub.message.filter(note_root)
+    sub.message.outer_middleware(skipping)
+    sub.message.register(first, note_own)
+    sub.message.register(second)
+    top.include_router(sub)
+    return top
+
+
+def _noting_handler(seen: list[Any]) -> Callable[..., Awaitable[Any]]:
+    """An inner middleware for the update observer that notes the handler it wraps."""
+
+    async def noting(
+        next_handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        seen.append(("update", data["handler"].callback.__name__))
+        return await next_handler(event, data)
+
+    return noting
+
+
+@pytest.mark.parametrize("text", ["hello", "pass", "skip outer", "skip inner"])
+@pytest.mark.parametrize("update_middleware", [False, True])
+async def test_handler_entries_and_skips_as_aiogram(text: str, update_middleware: bool) -> None:
+    """Also with an inner middleware on the update observer, where aiogram's own trigger runs."""
+    outcomes = []
+    for dispatcher_class in (Dispatcher, SharedDataDispatcher):
+        seen: list[Any] = []
+        dispatcher = dispatcher_class()
+        if update_middleware:
+            dispatcher.update.middleware(_noting_handler(seen))
+        dispatcher.include_router(_handler_tree(seen))
+        api = LocalBotAPI()
+        bot = Bot(LOCAL_TOKEN, session=api)
+        result = await dispatcher.feed_update(bot, UpdateFactory(api, user_id=1).text(text))
+        outcomes.append((result, seen))
+    assert outcomes[0] == outcomes[1]
+
+
+async def test_inner_middlewares_registered_later_still_run() -> None:
+    """The chain of observers is remembered, not their middlewares."""
+    seen: list[str] = []
+    dispatcher = SharedDataDispatcher()
+    router = Router()
+
+    async def hello(message: Message) -> None:
+        seen.append("handler")
+
+    router.message.register(hello)
+    dispatcher.include_router(router)
+    api = LocalBotAPI()
+    bot = Bot(LOCAL_TOKEN, session=api)
+    factory = UpdateFactory(api, user_id=1)
+    await dispatcher.feed_update(bot, factory.text("one"))
+
+    async def late(
+        next_handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        seen.append("late")
+        return await next_handler(event, data)
+
+    dispatcher.message.middleware(late)
+    await dispatcher.feed_update(bot, factory.text("two"))
+    assert seen == ["handler", "late", "handler"]

@@ -7,7 +7,7 @@ import html
 import unicodedata
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, Filter, StateFilter
+from aiogram.filters import Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.content.documents import DocumentTemplate
 from bot.drafts import DraftStore
 from bot.events import EventKind, EventRecorder
-from bot.filters import ButtonsOf
+from bot.filters import ButtonsOf, Command
 from flows.guide.callbacks import DocAction, DocCB
 from flows.guide.keyboards import document_kb, documents_kb, field_kb
 from flows.guide.states import DocumentSG

@@ -6,7 +6,7 @@ import functools
 import html
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
@@ -15,7 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.content.faq import Entry, FaqCatalog
 from bot.content.guide import Pack
 from bot.events import EventKind, EventRecorder
-from bot.filters import ButtonsOf, HasText, IsCommand
+from bot.filters import ButtonsOf, Command, HasText, IsCommand
 from flows.guide.callbacks import FaqAction, FaqCB
 from flows.guide.keyboards import short_label
 from flows.handoff.callbacks import HelpAction, HelpCB

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from aiogram.utils.i18n import I18n
@@ -15,7 +14,7 @@ from bot.content.guide import Pack, Step
 from bot.db.guide import GuideRepo
 from bot.db.users import UsersRepo
 from bot.events import EventKind, EventRecorder
-from bot.filters import ButtonsOf
+from bot.filters import ButtonsOf, Command
 from bot.identity import Identity
 from bot.templating import Templates
 from flows.guide.callbacks import (

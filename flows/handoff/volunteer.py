@@ -9,14 +9,14 @@ from typing import Any
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject, Filter
+from aiogram.filters import CommandObject, Filter
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.db.cases import Case
 from bot.events import EventKind
-from bot.filters import ButtonsOf, IsCommand
+from bot.filters import ButtonsOf, Command, IsCommand
 from flows.admin.roles import parse_role, set_role
 from flows.admin.router import role_change_text
 from flows.handoff.callbacks import CaseAction, CaseCB

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, Filter, StateFilter
+from aiogram.filters import Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -18,7 +18,7 @@ from bot.db.cases import Case, CasesRepo
 from bot.db.circles import CirclesRepo
 from bot.db.enterprises import EnterprisesRepo
 from bot.events import EventKind
-from bot.filters import ButtonsOf, IsCommand
+from bot.filters import ButtonsOf, Command, IsCommand
 from flows.handoff.callbacks import TOPICS, HelpAction, HelpCB
 from flows.handoff.desk import Desk, topic_label
 from flows.handoff.states import HelpSG

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, Filter
+from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReactionTypeEmoji
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -23,7 +23,7 @@ from bot.db.circles import CirclesRepo, Member
 from bot.db.enterprises import EnterprisesRepo
 from bot.events import EventKind
 from bot.fanout import Delivery, fan_out
-from bot.filters import ButtonsOf
+from bot.filters import ButtonsOf, Command
 from flows.match.callbacks import CircleAction, CircleCB, MatchAction, MatchCB
 from flows.match.circles import Circles, pseudonym
 from flows.media import carries_hidden_data

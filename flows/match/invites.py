@@ -6,7 +6,7 @@ import html
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import CommandObject, CommandStart, Filter
+from aiogram.filters import CommandObject, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -18,7 +18,7 @@ from bot.db.circles import CirclesRepo
 from bot.db.enterprises import EnterprisesRepo
 from bot.db.users import UsersRepo
 from bot.events import EventKind, EventRecorder
-from bot.filters import ButtonsOf, CommandsOf
+from bot.filters import ButtonsOf, CommandsOf, CommandStart
 from bot.identity import Identity
 from flows.match.callbacks import CircleAction, CircleCB
 from flows.match.circle import invite_hash

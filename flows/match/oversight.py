@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.db.cases import CasesRepo
 from bot.db.circles import CirclesRepo
 from bot.db.enterprises import EnterprisesRepo
+from bot.filters import Command
 from bot.matching import EnterpriseIndex
 from flows.handoff.volunteers import VolunteersOnly
 from flows.match.circles import Circles, pseudonym

@@ -11,7 +11,7 @@ import html
 import unicodedata
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, get_i18n
@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.db.circles import CirclesRepo
 from bot.db.enterprises import Enterprise, EnterprisesRepo
 from bot.events import EventKind, EventRecorder
-from bot.filters import ButtonsOf, IsCommand
+from bot.filters import ButtonsOf, Command, IsCommand
 from bot.matching import Confidence, EnterpriseIndex, skeleton
 from flows.match.callbacks import CircleAction, CircleCB, MatchAction, MatchCB
 from flows.match.circles import Circles, JoinResult, Outcome

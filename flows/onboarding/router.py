@@ -6,7 +6,6 @@ import logging
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -17,7 +16,7 @@ from bot.config import Settings
 from bot.db.users import User, UsersRepo
 from bot.drafts import DraftStore
 from bot.events import EventKind, EventRecorder
-from bot.filters import ButtonsOf, CommandsOf
+from bot.filters import ButtonsOf, Command, CommandsOf, CommandStart
 from bot.i18n import LANGUAGE_NAMES
 from bot.identity import Identity
 from bot.templating import Templates
@@ -80,7 +79,7 @@ async def cmd_start(
     _user, created = await ensure_user(
         message.chat.id, user_key, users, identity, record_event, i18n, clock
     )
-    text = templates.render(
+    text = templates.render_variant(
         "onboarding/start.html.j2",
         returning=not created,
         language_name=LANGUAGE_NAMES[i18n.current_locale],  # type: ignore[index]

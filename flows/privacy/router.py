@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.i18n import gettext as _
@@ -15,7 +14,7 @@ from bot.db.retention import RetentionRepo
 from bot.db.users import User
 from bot.drafts import DraftStore
 from bot.events import EventRecorder
-from bot.filters import ButtonsOf, CommandsOf, command_name
+from bot.filters import ButtonsOf, Command, CommandsOf, command_name
 from bot.templating import Templates
 from flows.handoff.desk import Desk
 from flows.handoff.router import DeskMiddleware

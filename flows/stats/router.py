@@ -11,7 +11,7 @@ from typing import Annotated
 from aiogram import Bot, Router
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     BufferedInputFile,
@@ -31,7 +31,7 @@ from bot.content.guide import Pack
 from bot.db.enterprises import EnterprisesRepo
 from bot.db.events import EventsRepo
 from bot.db.users import UsersRepo
-from bot.filters import ButtonsOf, CommandsOf
+from bot.filters import ButtonsOf, Command, CommandsOf
 from bot.identity import Identity
 from bot.stats import parse_week, week_label, week_start
 from flows.stats.chart import render_chart
