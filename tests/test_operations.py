@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -413,6 +414,28 @@ async def test_an_interrupted_rotation_is_finished_by_running_it_again(
     assert any("rotation was interrupted" in line for line in check(settings).problems)
     monkeypatch.undo()
 
+    assert rotate_key(settings).resumed
+    reopened = await Services.open(settings)
+    await reopened.close()
+
+
+async def test_a_rotation_cut_right_after_its_commit_keeps_the_new_key(
+    services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C lands between the COMMIT and the key file's replacement: the new secret, now the
+    only one that opens the data, must survive for the next run to finish the job."""
+    await services.close()
+    real_rekey = rotation_module._rekey
+
+    def commit_then_interrupt(*args: Any) -> tuple[int, int, int]:
+        real_rekey(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rotation_module, "_rekey", commit_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        rotate_key(settings)
+    assert settings.key_file.with_name(settings.key_file.name + ".new").exists()
+    monkeypatch.undo()
     assert rotate_key(settings).resumed
     reopened = await Services.open(settings)
     await reopened.close()

@@ -22,6 +22,7 @@ the pending secret and only does step 3. After a crash before 2 the pending file
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sqlite3
@@ -111,13 +112,16 @@ def rotate_key(
         if before is not None:
             before()
         secret = new_secret()
+        new = Identity(secret.encode())
         write_key_file(pending, secret)
         sync_directory(pending.parent)
         try:
-            counts = _rekey(database, old, Identity(secret.encode()))
+            counts = _rekey(database, old, new)
         except BaseException:
-            # Nothing was committed (the transaction rolled back): the new secret opens nothing.
-            pending.unlink(missing_ok=True)
+            # Unless the transaction committed (an interruption right after it), the new
+            # secret opens nothing and goes; if it did, it is the only key the data has.
+            if key_check_of(database) != new.key_check():
+                pending.unlink(missing_ok=True)
             raise
         if not from_environment:
             _replace_key_file(pending, settings.key_file)
@@ -175,7 +179,9 @@ def _rekey(database: Path, old: Identity, new: Identity) -> tuple[int, int, int]
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # Old values out of the -wal file too; a checkpoint that cannot run now happens later.
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         connection.close()
     return users, len(rekey.unknown), requeued
