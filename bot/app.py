@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,10 @@ class Services:
     clock: Clock = utc_now
     #: How outgoing calls wait before a retry (tests pass a fake that only advances a clock).
     sleep: Sleep = asyncio.sleep
+    #: Today and the instants (UTC) it starts and ends at in the bot's time zone: see today().
+    _today_span: tuple[datetime, datetime, date] | None = field(
+        default=None, init=False, repr=False
+    )
 
     @classmethod
     async def open(
@@ -178,8 +182,28 @@ class Services:
         await self.db.close()
 
     def today(self) -> date:
-        """Today in the bot's time zone: the day every stored date is in."""
-        return self.clock().astimezone(self.settings.tz).date()
+        """Today in the bot's time zone: the day every stored date is in.
+
+        Asked three or four times an update: the day is kept with the instants it starts and
+        ends at, so that most calls compare the clock with them instead of converting it to the
+        time zone. The clock is still read at every call (tests move it, either way).
+        """
+        now = self.clock()
+        span = self._today_span
+        if span is not None and now.tzinfo is not None and span[0] <= now < span[1]:
+            return span[2]
+        tz = self.settings.tz
+        day = now.astimezone(tz).date()
+        start = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
+        # Kept only on days without a clock change (the local date then only moves forward
+        # between those two instants); on the two days a year with one, converted each time.
+        if (
+            start <= now < end
+            and start.astimezone(tz).utcoffset() == end.astimezone(tz).utcoffset()
+        ):
+            self._today_span = (start, end, day)
+        return day
 
     @property
     def mydata(self) -> MyData:

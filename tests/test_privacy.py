@@ -6,8 +6,9 @@ import logging
 import os
 import sqlite3
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -159,3 +160,27 @@ async def test_a_scenario_across_every_flow_leaves_no_identity_and_no_readable_c
     assert all(stranger.open_chat(bytes(ref), key) is None for key, ref in refs)
     owner = Identity(load_secret(settings))
     assert USER_ID in {owner.open_chat(bytes(ref), key) for key, ref in refs}
+
+
+async def test_today_turns_at_midnight_in_the_bots_time_zone(services: Services) -> None:
+    """Services.today() keeps the day between calls, but never past a local midnight, also
+    where a clock change skips or repeats midnight (Santiago), and when the clock goes back."""
+    for zone in ("Europe/Minsk", "America/Santiago"):
+        services.settings = services.settings.model_copy(update={"timezone": zone})
+        services._today_span = None
+        clock = SettableClock(datetime(2026, 11, 23, 20, 59, 59, tzinfo=UTC))
+        services.clock = clock
+        instants = [
+            datetime(2026, 11, 23, 20, 59, 59, tzinfo=UTC),
+            datetime(2026, 11, 23, 21, 0, tzinfo=UTC),
+            datetime(2026, 11, 23, 20, 59, 59, 999999, tzinfo=UTC),
+            datetime(2026, 11, 24, 2, 59, tzinfo=UTC),
+            datetime(2026, 11, 24, 3, 0, tzinfo=UTC),
+            datetime(2026, 11, 24, 3, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
+        ]
+        # Around Santiago's changes (midnight skipped in September, repeated in April).
+        for start in (datetime(2026, 9, 6, 2, tzinfo=UTC), datetime(2026, 4, 5, 1, tzinfo=UTC)):
+            instants += [start + timedelta(minutes=15 * n) for n in range(24)]
+        for now in instants:
+            clock.now = now
+            assert services.today() == now.astimezone(ZoneInfo(zone)).date(), (zone, now)

@@ -11,8 +11,11 @@ from datetime import date, timedelta
 
 from bot.db.database import Database
 
-#: Flush at once when this many ids are waiting, whatever the timer says.
-FLUSH_AT = 256
+#: Flush at once when this many ids are waiting, whatever the timer says. Rows go to random
+#: places in the table (keyed by user): a larger batch shares more of the pages it writes, and
+#: with ten thousand users a row cost about 30 µs in batches of 256, 23 µs in batches of
+#: 1,024 and 12 µs in batches of 4,096 (a separate SQLite test with that table).
+FLUSH_AT = 2048
 
 
 class RecentMessages:
@@ -36,6 +39,7 @@ class RecentMessages:
         rows, self._pending = self._pending, []
         if not rows:
             return 0
+        rows.sort()  # in key order, each page of the table is visited once
         async with self._db.transaction() as tx:
             await tx.executemany(
                 "INSERT INTO recent_messages (user_key, message_id, day) VALUES (?, ?, ?)"

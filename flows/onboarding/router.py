@@ -64,6 +64,7 @@ async def ensure_user(
 async def cmd_start(
     message: Message,
     state: FSMContext,
+    raw_state: str | None,
     user_key: str,
     users: UsersRepo,
     identity: Identity,
@@ -74,7 +75,10 @@ async def cmd_start(
     drafts: DraftStore,
 ) -> None:
     """Greet, say what the bot does and stores, show the main menu; leaves any flow."""
-    await state.clear()
+    # The state read for this update: most /start come from users in no flow at all.
+    if raw_state is not None:
+        await state.set_state(None)
+    await state.set_data({})
     drafts.drop(user_key)  # a document being filled in is forgotten with the flow
     _user, created = await ensure_user(
         message.chat.id, user_key, users, identity, record_event, i18n, clock
