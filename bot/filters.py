@@ -84,9 +84,8 @@ class CommandsOf(Filter):
         return command_name(message.text) in self.names
 
 
-class Command(AiogramCommand):
-    """aiogram's ``Command`` that turns away, with one string check, text that cannot be one
-    of its commands.
+class _QuickCheck(AiogramCommand):
+    """Turns away, with one string check, text that cannot be one of the command's names.
 
     A plain text on its way to the FAQ passes some seven ``Command`` filters; aiogram parses
     the text in each and fails by raising (and catching) an exception. What passes the check
@@ -103,17 +102,12 @@ class Command(AiogramCommand):
         return await super().__call__(message, bot)
 
 
-class CommandStart(AiogramCommandStart):
-    """aiogram's ``CommandStart`` with the same quick check as :class:`Command`."""
+class Command(_QuickCheck):
+    """aiogram's ``Command``, with the quick check."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._names = _plain_names(self)
 
-    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
-        if not _may_match(message, self.prefix, self._names):
-            return False
-        return await super().__call__(message, bot)
+class CommandStart(_QuickCheck, AiogramCommandStart):
+    """aiogram's ``CommandStart``, with the quick check."""
 
 
 def _plain_names(command: AiogramCommand) -> tuple[str, ...] | None:

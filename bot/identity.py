@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from bot.config import Settings
 
 _NONCE_BYTES = 12
+#: User keys remembered by Telegram id; past this many the memo starts afresh.
+REMEMBERED_KEYS = 10_000
 
 
 class KeyFileError(Exception):
@@ -36,10 +38,23 @@ class Identity:
         self._user_key = hmac.new(secret, b"supolka/user-key/v1", hashlib.sha256).digest()
         self._storage_key = hmac.new(secret, b"supolka/fsm-key/v1", hashlib.sha256).digest()
         self._aead = AESGCM(hmac.new(secret, b"supolka/chat-ref/v1", hashlib.sha256).digest())
+        self._user_keys: dict[int, str] = {}
 
     def user_key(self, telegram_user_id: int) -> str:
-        """The only name a user has in the database: 64 hex characters."""
-        return hmac.new(self._user_key, str(telegram_user_id).encode(), hashlib.sha256).hexdigest()
+        """The only name a user has in the database: 64 hex characters.
+
+        Asked several times an update (locale, message ids, flows): the last
+        :data:`REMEMBERED_KEYS` are remembered, ids the process holds anyway while it serves them.
+        """
+        key = self._user_keys.get(telegram_user_id)
+        if key is None:
+            if len(self._user_keys) >= REMEMBERED_KEYS:
+                self._user_keys.clear()
+            key = hmac.new(
+                self._user_key, str(telegram_user_id).encode(), hashlib.sha256
+            ).hexdigest()
+            self._user_keys[telegram_user_id] = key
+        return key
 
     def key_check(self) -> str:
         """A value that identifies the secret without revealing it, kept in the database."""

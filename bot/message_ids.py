@@ -31,9 +31,6 @@ PURGE_EVERY = 3600.0
 
 #: Methods that put a new message into a chat.
 _NEW_MESSAGE = ("send", "copy", "forward")
-#: User keys remembered by chat id (each an HMAC; most updates note two ids in one chat); past
-#: this many the memo starts afresh.
-KEYS = 10_000
 
 
 class MessageIds:
@@ -45,19 +42,10 @@ class MessageIds:
         self.recent = recent
         self._identity = identity
         self._today = today
-        self._keys: dict[int, str] = {}
 
     async def note(self, chat_id: int, message_id: int) -> None:
-        if self.recent.note(self._user_key(chat_id), message_id, self._today()):
+        if self.recent.note(self._identity.user_key(chat_id), message_id, self._today()):
             await self.recent.flush()
-
-    def _user_key(self, chat_id: int) -> str:
-        key = self._keys.get(chat_id)
-        if key is None:
-            if len(self._keys) >= KEYS:
-                self._keys.clear()
-            key = self._keys[chat_id] = self._identity.user_key(chat_id)
-        return key
 
 
 class IncomingMessageIds(BaseMiddleware):

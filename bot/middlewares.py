@@ -19,10 +19,6 @@ from bot.identity import Identity
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
-#: User keys remembered by Telegram user id (each an HMAC, computed for every update); past
-#: this many the memo starts afresh. The process holds these ids anyway while it serves them.
-KEYS = 10_000
-
 
 class UserLocaleMiddleware(I18nMiddleware):
     """Loads the user before choosing the locale, so the stored language wins.
@@ -46,22 +42,13 @@ class UserLocaleMiddleware(I18nMiddleware):
         self._identity = identity
         self._default_locale = default_locale
         self._today = today
-        self._keys: dict[int, str] = {}
-
-    def _user_key(self, user_id: int) -> str:
-        key = self._keys.get(user_id)
-        if key is None:
-            if len(self._keys) >= KEYS:
-                self._keys.clear()
-            key = self._keys[user_id] = self._identity.user_key(user_id)
-        return key
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         sender: TelegramUser | None = data.get("event_from_user")
         user_key = None
         user = None
         if sender is not None and not sender.is_bot:
-            user_key = self._user_key(sender.id)
+            user_key = self._identity.user_key(sender.id)
             user = await self._users.get(user_key)
             today = self._today()
             new_day = user is not None and user.last_seen_on != today

@@ -44,25 +44,30 @@ def backup(database: Path, target: Path) -> Snapshot:
     # Written under another name and renamed once complete: a half-made backup never looks
     # like a good one.
     partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
-        source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
-        copy = sqlite3.connect(partial)
-        try:
-            # pages=-1: the whole file in one step, so one snapshot however busy the bot is.
-            source.backup(copy, pages=-1)
-            # The live file is in WAL mode; the copy must not need a -wal file beside it.
-            copy.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            copy.close()
-            source.close()
+        _copy(database, partial)
         snapshot = describe(partial)
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     return Snapshot(target, snapshot.size, snapshot.schema_version, snapshot.users)
+
+
+def _copy(source: Path, target: Path) -> None:
+    """SQLite's online backup of ``source`` into a new file ``target``, mode 0600 from the
+    start, one self-contained file (journal mode DELETE, no -wal beside it)."""
+    target.unlink(missing_ok=True)  # a leftover of an attempt cut short
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    writer = sqlite3.connect(target)
+    try:
+        # pages=-1: the whole file in one step, so one snapshot however busy the bot is.
+        reader.backup(writer, pages=-1)
+        writer.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        writer.close()
+        reader.close()
 
 
 def describe(path: Path) -> Snapshot:
@@ -114,16 +119,8 @@ def restore(database: Path, source: Path, identity: Identity) -> tuple[Snapshot,
         )
     with maintenance(database):
         staged = database.with_name(database.name + ".restoring")
-        staged.unlink(missing_ok=True)
-        os.close(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         try:
-            reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-            writer = sqlite3.connect(staged)
-            try:
-                reader.backup(writer, pages=-1)
-            finally:
-                writer.close()
-                reader.close()
+            _copy(source, staged)
             replaced = _set_aside(database)
             # One atomic rename: a crash before it leaves the old database in place (its
             # -wal folded in or set aside with it), after it the restored one.

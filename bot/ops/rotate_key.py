@@ -38,9 +38,10 @@ from bot.identity import Identity, KeyFileError, new_secret, read_key_file, writ
 from bot.ops.backup import key_check_of, sync_directory
 from bot.ops.lock import maintenance
 
-#: Every column that holds a person's key, besides ``users.key`` (re-keyed with its chat
-#: reference) and ``guide_progress.user_key`` (with its sealed checklist).
+#: Every column that holds a person's key, besides ``guide_progress.user_key`` (re-keyed with
+#: its sealed checklist).
 KEY_COLUMNS = (
+    ("users", "key"),
     ("events", "user_key"),
     ("interests", "user_key"),
     ("circle_members", "user_key"),
@@ -162,9 +163,11 @@ def _rekey(database: Path, old: Identity, new: Identity) -> tuple[int, int, int]
         connection.execute("PRAGMA secure_delete = ON")  # old values overwritten, not freed
         connection.execute("BEGIN IMMEDIATE")
         try:
-            rekey = _user_keys(connection, old, new)
+            rekey = _KeyMap()
+            _reseal_ids(connection, old, new, rekey, "users", "chat_ref")
             users = len(rekey.known)
-            _volunteer_keys(connection, old, new, rekey)
+            # Volunteers who never started the bot are known by the id kept when they acted.
+            _reseal_ids(connection, old, new, rekey, "volunteers", "ref")
             requeued = _requeue_orphaned_cases(connection, rekey)
             _reseal_checklists(connection, old, new, rekey)
             connection.create_function("rekey", 1, rekey, deterministic=True)
@@ -202,47 +205,32 @@ class _KeyMap:
         return self.unknown.setdefault(key, secrets.token_hex(32))
 
 
-def _user_keys(connection: sqlite3.Connection, old: Identity, new: Identity) -> _KeyMap:
-    """Re-key ``users`` and re-seal each chat reference; returns the map for the rest."""
-    rekey = _KeyMap()
-    rows = connection.execute("SELECT key, chat_ref FROM users").fetchall()
-    for key, chat_ref in rows:
-        chat_id = old.open_chat(bytes(chat_ref), key)
-        if chat_id is None:
-            raise RotationError(
-                "a user's chat reference does not open under the current secret: the database "
-                "is damaged; nothing was changed"
-            )
-        # In a private chat the chat id is the user's Telegram id.
-        rekey.known[key] = new.user_key(chat_id)
-    for key, chat_ref in rows:
-        chat_id = old.open_chat(bytes(chat_ref), key)
-        assert chat_id is not None  # checked above
-        fresh = rekey.known[key]
-        connection.execute(
-            "UPDATE users SET key = ?, chat_ref = ? WHERE key = ?",
-            (fresh, new.seal_chat(chat_id, fresh), key),
-        )
-    return rekey
-
-
-def _volunteer_keys(
-    connection: sqlite3.Connection, old: Identity, new: Identity, rekey: _KeyMap
+def _reseal_ids(
+    connection: sqlite3.Connection,
+    old: Identity,
+    new: Identity,
+    rekey: _KeyMap,
+    table: str,
+    column: str,
 ) -> None:
-    """Volunteers by their sealed id (they may never have started the bot): re-sealed, and
-    their keys added to the map for the cases, the access log and the rest."""
-    rows = connection.execute("SELECT key, ref FROM volunteers WHERE ref IS NOT NULL").fetchall()
-    for key, ref in rows:
-        telegram_id = old.open_chat(bytes(ref), key)
+    """Every sealed Telegram id in ``table.column``: opened with the old secret, its key under
+    the new one added to the map, and sealed again, bound to that key. (The key column itself
+    is re-keyed with the others, through the map.)"""
+    rows = connection.execute(
+        f"SELECT key, {column} FROM {table} WHERE {column} IS NOT NULL"
+    ).fetchall()
+    for key, sealed in rows:
+        # A chat reference holds the chat id, which in a private chat is the user's id.
+        telegram_id = old.open_chat(bytes(sealed), key)
         if telegram_id is None:
             raise RotationError(
-                "a volunteer's reference does not open under the current secret: the database "
+                f"a sealed id in {table} does not open under the current secret: the database "
                 "is damaged; nothing was changed"
             )
-        rekey.known.setdefault(key, new.user_key(telegram_id))
-        fresh = rekey.known[key]
+        fresh = rekey.known.setdefault(key, new.user_key(telegram_id))
         connection.execute(
-            "UPDATE volunteers SET ref = ? WHERE key = ?", (new.seal_chat(telegram_id, fresh), key)
+            f"UPDATE {table} SET {column} = ? WHERE key = ?",
+            (new.seal_chat(telegram_id, fresh), key),
         )
 
 
