@@ -25,8 +25,8 @@ from pathlib import Path
 
 from aiogram.types import Update
 
+from bench.population import ENTERPRISES, QUESTIONS, STEPS
 from bench.quiet_api import QuietBotAPI
-from bench.throughput import ENTERPRISES, QUESTIONS, STEPS
 from bot.app import Services, create_bot, create_dispatcher
 from bot.config import Settings
 from bot.local_api import LOCAL_TOKEN, LocalBotAPI

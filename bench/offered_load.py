@@ -33,10 +33,10 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
 
+from bench.population import Population, bench_settings, unhurried
 from bench.quiet_api import QuietBotAPI
-from bench.throughput import mix, quantile
+from bench.throughput import quantile
 from bot.app import Services, create_bot, create_dispatcher
-from bot.config import Settings
 from bot.local_api import LOCAL_TOKEN
 
 #: p99 must stay under this for a rate to count as held.
@@ -73,16 +73,14 @@ class Harness:
         self.api = QuietBotAPI()
         self.bot: Bot = create_bot(services, session=self.api, token=LOCAL_TOKEN)
         self.dispatcher: Dispatcher = create_dispatcher(services)
-        self.users = users
+        self.population = Population(self.api, users)
         self._seed = 1
         #: How long each full collection before a run took.
         self.collections: list[float] = []
 
     async def register(self) -> float:
-        warmup, _ = mix(self.api, self.users, 0)
         started = time.perf_counter()
-        for update in warmup:
-            await self.dispatcher.feed_update(self.bot, update)
+        await self.population.register(self.dispatcher, self.bot, self.services)
         self.api.clear()
         return time.perf_counter() - started
 
@@ -93,7 +91,7 @@ class Harness:
         own backlog of updates does not lengthen the collector's pauses in the bot.
         """
         self._seed += 1
-        _, measured = mix(self.api, self.users, count, seed=self._seed)
+        measured = self.population.updates(count, seed=self._seed)
         return [u.model_dump_json(exclude_none=True) for u in measured]
 
     async def _handle(self, body: str) -> None:
@@ -179,13 +177,8 @@ async def highest_held(harness: Harness, runs: list[Run], seconds: float) -> flo
 
 
 async def main(users: int, seconds: float, rounds: int, rates: list[float], search: bool) -> None:
-    folder = Path(tempfile.mkdtemp())
-    settings = Settings(
-        _env_file=None, database_path=folder / "bench.sqlite3", key_file=folder / "key"
-    )
-    services = await Services.open(settings)
-    # Simulated users are quicker than people: the limit stays in the path, but never bites.
-    services.throttle.per_minute = 10**9
+    services = await Services.open(bench_settings(Path(tempfile.mkdtemp())))
+    unhurried(services)
     harness = Harness(services, users)
     print(f"{users:,} users registered in {await harness.register():.1f} s")
     await harness.offer(min(rates), 0.5)  # warm caches and code paths; not reported

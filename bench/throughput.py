@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
-import random
 import resource
 import sys
 import tempfile
@@ -31,51 +30,10 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message, Update
 
+from bench.population import Population, bench_settings, unhurried
 from bench.quiet_api import QuietBotAPI
 from bot.app import Services, create_bot, create_dispatcher
-from bot.config import Settings
 from bot.local_api import LOCAL_TOKEN, LocalBotAPI
-from bot.updates import UpdateFactory
-
-QUESTIONS = [
-    "how many founders do we need",
-    "can I be fired",
-    "stop paying dues",
-    "what do you store",
-]
-STEPS = ["safety", "routes", "coworkers", "statute", "applications", "meeting"]
-ENTERPRISES = ["Нафтан", "Belaruskali", "МТЗ", "Гродно Азот", "БелАЗ"]
-
-
-def mix(
-    api: LocalBotAPI, users: int, count: int, seed: int = 1
-) -> tuple[list[Update], list[Update]]:
-    """(warm-up: a /start per user, the measured updates)."""
-    rng = random.Random(seed)
-    factories = [
-        UpdateFactory(api, user_id=10_000_000 + n, language_code=rng.choice(["ru", "be", "en"]))
-        for n in range(users)
-    ]
-    warmup = [f.text("/start") for f in factories]
-    measured: list[Update] = []
-    while len(measured) < count:
-        f = rng.choice(factories)
-        roll = rng.random()
-        if roll < 0.10:
-            measured.append(f.text("/start"))
-        elif roll < 0.30:
-            measured.append(f.callback("menu1:menu", message_id=2))
-        elif roll < 0.55:
-            measured.append(f.callback(f"guide1:step:{rng.choice(STEPS)}", message_id=2))
-        elif roll < 0.75:
-            measured.append(f.text(rng.choice(QUESTIONS)))
-        elif roll < 0.85:
-            measured.append(f.text("/help"))
-        else:
-            measured.append(f.text("/coworkers"))
-            measured.append(f.text(rng.choice(ENTERPRISES)))
-            measured.append(f.text("/cancel"))
-    return warmup, measured[:count]
 
 
 async def feed(
@@ -114,25 +72,25 @@ def quantile(values: list[float], share: float) -> float:
 
 
 async def main(users: int, count: int, rounds: int) -> None:
-    folder = Path(tempfile.mkdtemp())
-    settings = Settings(
-        _env_file=None, database_path=folder / "bench.sqlite3", key_file=folder / "key"
-    )
-    services = await Services.open(settings)
-    # Simulated users are quicker than people: the limit stays in the path, but never bites.
-    services.throttle.per_minute = 10**9
+    services = await Services.open(bench_settings(Path(tempfile.mkdtemp())))
+    unhurried(services)
     api = QuietBotAPI()
     bot, dispatcher = (
         create_bot(services, session=api, token=LOCAL_TOKEN),
         create_dispatcher(services),
     )
-    warmup, measured = mix(api, users, count)
+    population = Population(api, users)
     started = time.perf_counter()
-    for update in warmup:
-        await dispatcher.feed_update(bot, update)
-    print(f"{users:,} users registered in {time.perf_counter() - started:.1f} s")
+    await population.register(dispatcher, bot, services)
+    print(
+        f"{users:,} users registered in {time.perf_counter() - started:.1f} s:"
+        f" {len(population.members):,} in {len(population.circles)} circles,"
+        f" {len(population.cases)} cases taken by volunteers"
+    )
+    measured = population.updates(count)
     bare_dispatcher, bare_bot, bare_api = bare()
-    _, bare_updates = mix(bare_api, users, count)
+    # The bare bot gets the very same updates, numbered as they were made.
+    bare_updates = [u.model_copy() for u in measured]
     gc.collect()
     gc.freeze()
     results = []

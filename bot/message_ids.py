@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between writes of the ids waiting in memory.
 FLUSH_EVERY = 5.0
+#: Seconds between writes of the deferred rows (handled updates, events: Database.defer).
+DEFERRED_EVERY = 1.0
 #: Seconds between purges of ids older than 48 hours: ids of day D go early on day D+2.
 PURGE_EVERY = 3600.0
 
@@ -102,23 +104,32 @@ async def run_flush(
     today: Callable[[], date],
     interval: float = FLUSH_EVERY,
     purge_every: float = PURGE_EVERY,
+    deferred_every: float = DEFERRED_EVERY,
 ) -> None:
-    """Write waiting ids every few seconds and drop old ones every hour, until cancelled
-    (then write once more). A checkpoint that a long read held up is retried here."""
+    """Write deferred rows every second and waiting ids every few seconds, drop old ids every
+    hour, until cancelled (then write once more). A checkpoint that a long read held up is
+    retried here."""
+    since_flush = interval
     since_purge = purge_every  # purge at once: the bot may have been down for days
     try:
         while True:
             try:
+                await db.write_deferred()
                 if since_purge >= purge_every:
                     await recent.purge(today())
                     since_purge = 0.0
-                await recent.flush()
-                if db.checkpoint_due and not await db.checkpoint():
-                    log.info("the WAL checkpoint waits for a long read to end")
+                if since_flush >= interval:
+                    await recent.flush()
+                    since_flush = 0.0
+                    if db.checkpoint_due and not await db.checkpoint():
+                        log.info("the WAL checkpoint waits for a long read to end")
             except Exception:
                 log.exception("writing or purging message ids failed")
-            await asyncio.sleep(interval)
-            since_purge += interval
+            await asyncio.sleep(deferred_every)
+            since_flush += deferred_every
+            since_purge += deferred_every
     finally:
         with contextlib.suppress(Exception):
             await asyncio.shield(recent.flush())
+        with contextlib.suppress(Exception):
+            await asyncio.shield(db.write_deferred())

@@ -2,9 +2,16 @@
 
 After a crash Telegram delivers again the updates whose handling it was not told of; a worker's
 "open a case" or "join the circle" must not happen twice, nor be counted twice. Telegram's
-update numbers are noted when an update has been handled (in memory at once, in the database
-right after), and an update already noted is skipped. An update whose handling was cut short
-(the process stopped) is not noted, so its redelivery is handled: nothing is lost.
+update numbers are noted when an update has been handled, and an update already noted is
+skipped. An update whose handling was cut short (the process stopped) is not noted, so its
+redelivery is handled: nothing is lost.
+
+A number is noted in memory at once and in the database within a second, with others in one
+commit (``Database.defer``; at shutdown, at once). Telegram redelivers only what it was not
+told of: in webhook mode the answer goes out when the update is handled, in polling mode the
+next request for updates acknowledges the last ones. So the second a hard crash could lose
+matters only if the acknowledgement was lost too. When several instances share the database
+(Redis), a number is written at once: the others look new numbers up there.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ log = logging.getLogger(__name__)
 MEMORY = 10_000
 #: Days a handled update's number is kept in the database.
 KEEP_DAYS = 2
+
+_MARK = "INSERT INTO handled_updates (update_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING"
 
 
 class HandledUpdates:
@@ -79,12 +88,15 @@ class HandledUpdates:
         self._known.discard(update_id)
 
     async def mark(self, update_id: int, today: date) -> None:
-        await self._db.execute(
-            "INSERT INTO handled_updates (update_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            (update_id, today.isoformat()),
-        )
+        """Note in the database that this update was handled (see the module doc)."""
+        row = (update_id, today.isoformat())
+        if self._shared:
+            await self._db.execute(_MARK, row)
+        else:
+            await self._db.defer(_MARK, row)
 
     async def purge(self, today: date) -> int:
+        await self._db.write_deferred()
         return await self._db.execute(
             "DELETE FROM handled_updates WHERE day < ?",
             ((today - timedelta(days=KEEP_DAYS)).isoformat(),),

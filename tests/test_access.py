@@ -249,6 +249,7 @@ async def snapshot(
     services: Services, ignore_key: str | None = None, skip: tuple[str, ...] = ()
 ) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table (but bookkeeping and ``skip``), minus rows about ``ignore_key``."""
+    await services.db.write_deferred()  # events waiting in memory are rows too
     names = [
         row[0]
         for row in await services.db.fetchall(

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiogram import methods
 
 from bench.fanout import circle_fanout, minimum_seconds
 from bench.matching import KIND_OF_QUERY, directory
 from bench.memory import stream
 from bench.offered_load import Harness
-from bot.app import Services
-from bot.local_api import LocalBotAPI
+from bench.population import VOLUNTEERS_CHAT, Population, bench_settings, unhurried
+from bot.app import Services, create_bot, create_dispatcher
+from bot.local_api import LOCAL_TOKEN, LocalBotAPI
 from bot.matching import Confidence
 
 
@@ -26,14 +32,66 @@ def test_the_synthetic_directory_has_the_aliases_asked_for_and_exact_names_match
             assert make(name, rng).strip()
 
 
-async def test_offered_load_handles_every_update(services: Services) -> None:
-    services.throttle.per_minute = 10**9
-    harness = Harness(services, users=20)
+@pytest.fixture
+async def bench_services(tmp_path: Path) -> AsyncIterator[Services]:
+    services = await Services.open(bench_settings(tmp_path))
+    unhurried(services)
+    yield services
+    await services.close()
+
+
+async def test_offered_load_handles_every_update(bench_services: Services) -> None:
+    harness = Harness(bench_services, users=100)
     await harness.register()
     run = await harness.offer(rate=200, seconds=0.2)
     assert len(run.latencies) == 40
     assert run.errors == 0
     assert all(latency > 0 for latency in run.latencies)
+
+
+async def test_the_mix_reaches_circles_cases_and_volunteers(bench_services: Services) -> None:
+    """The population is set up as issue 8 asks, and each kind of update does what it says."""
+    api = LocalBotAPI(strict_html=False)
+    bot = create_bot(bench_services, session=api, token=LOCAL_TOKEN)
+    dispatcher = create_dispatcher(bench_services)
+    population = Population(api, users=300)
+    await population.register(dispatcher, bot, bench_services)
+    assert len(population.circles) >= 3 and len(population.cases) == 9
+    relaying = await bench_services.db.fetchall(
+        "SELECT COUNT(*), SUM(relay_on) FROM circle_members WHERE status = 'active'"
+    )
+    assert tuple(relaying[0]) == (len(population.members), len(population.members))
+    held = await bench_services.db.fetchone(
+        "SELECT COUNT(*) FROM cases WHERE status = 'taken' AND assignee IS NOT NULL"
+    )
+    assert held is not None and held[0] == len(population.cases)
+
+    api.clear()
+    updates = population.updates(400, seed=7)
+    for update in updates:
+        await dispatcher.feed_update(bot, update)
+    members = {m.user_id for m in population.members}
+    workers = {c.worker.user_id for c in population.cases}
+    circle_copies = [
+        c for c in api.calls if isinstance(c, methods.SendMessage) and c.chat_id in members
+    ]
+    to_topics = [
+        c
+        for c in api.calls
+        if isinstance(c, methods.CopyMessage)
+        and c.chat_id == VOLUNTEERS_CHAT
+        and c.message_thread_id is not None
+    ]
+    to_workers = [
+        c for c in api.calls if isinstance(c, methods.CopyMessage) and c.chat_id in workers
+    ]
+    circle_messages = sum(
+        1
+        for u in updates
+        if u.message and u.message.from_user and u.message.from_user.id in members
+    )
+    assert circle_messages > 20 and len(circle_copies) >= 2 * circle_messages
+    assert len(to_topics) > 10 and len(to_workers) > 10
 
 
 async def test_a_circle_fan_out_stays_under_the_limits(services: Services) -> None:

@@ -4,15 +4,22 @@ make the bot wait."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
+import pytest
 from aiogram.types import Chat, Message
 
-from bot.db.database import Database
+from bot.app import Services
+from bot.db.database import DEFER_AT, Database
+from bot.db.recent import RecentMessages
+from bot.events import EventKind
 from bot.filters import CommandsOf
+from bot.message_ids import run_flush
 
 
 async def test_two_first_long_reads_open_one_reader_and_close_cleanly(tmp_path: Path) -> None:
@@ -59,3 +66,127 @@ async def test_commands_filter_takes_a_bare_slash_calmly() -> None:
     for text in ("/", "/ ", "/\xa0", "/start@bot", "/start x", "start"):
         message = Message(message_id=1, date=0, chat=chat, text=text)  # type: ignore[arg-type]
         assert await check(message) == text.startswith("/start")
+
+
+# --- deferred rows --------------------------------------------------------------------------
+
+INSERT = "INSERT INTO t (x) VALUES (?)"
+
+
+async def _rows(db: Database) -> list[int]:
+    return [int(row[0]) for row in await db.fetchall("SELECT x FROM t ORDER BY rowid")]
+
+
+async def test_deferred_rows_wait_then_go_in_one_batch_in_order_and_at_close(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite3"
+    db = await Database.open(path)
+    await db.execute("CREATE TABLE t (x)")
+    await db.execute("CREATE TABLE u (y)")
+    for x in (3, 1, 2):
+        await db.defer(INSERT, (x,))
+    await db.defer("INSERT INTO u (y) VALUES (?)", (9,))
+    assert await _rows(db) == [] and db.deferred == 4
+    assert await db.write_deferred() == 4
+    assert await _rows(db) == [3, 1, 2], "in the order they came"
+    assert await db.write_deferred() == 0
+    await db.defer(INSERT, (4,))
+    await db.close()
+    reopened = await Database.open(path)
+    assert await _rows(reopened) == [3, 1, 2, 4], "close writes what waits"
+    await reopened.close()
+
+
+async def test_deferred_rows_go_at_once_when_many_wait(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "db.sqlite3")
+    await db.execute("CREATE TABLE t (x)")
+    for x in range(DEFER_AT - 1):
+        await db.defer(INSERT, (x,))
+    assert await _rows(db) == []
+    await db.defer(INSERT, (DEFER_AT,))
+    assert len(await _rows(db)) == DEFER_AT and db.deferred == 0
+    await db.close()
+
+
+async def test_a_writer_cancelled_while_waiting_for_a_transaction_keeps_the_rows(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "db.sqlite3")
+    await db.execute("CREATE TABLE t (x)")
+    await db.defer(INSERT, (1,))
+    inside, leave = asyncio.Event(), asyncio.Event()
+
+    async def long_transaction() -> None:
+        async with db.transaction():
+            inside.set()
+            await leave.wait()
+
+    holder = asyncio.create_task(long_transaction())
+    await inside.wait()
+    writer = asyncio.create_task(db.write_deferred())
+    await asyncio.sleep(0)
+    writer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await writer
+    leave.set()
+    await holder
+    assert db.deferred == 1, "still waiting, not lost"
+    assert await db.write_deferred() == 1 and await _rows(db) == [1]
+    await db.close()
+
+
+async def test_a_batch_that_fails_is_reported_by_its_size_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = await Database.open(tmp_path / "db.sqlite3")
+    await db.execute("CREATE TABLE t (x)")
+    await db.defer(INSERT, (1,))
+    await db.defer("INSERT INTO missing (x) VALUES (?)", ("secret text",))
+    with pytest.raises(sqlite3.OperationalError):
+        await db.write_deferred()
+    assert "2 deferred rows were not written" in caplog.text
+    assert "secret" not in caplog.text
+    assert db.deferred == 0 and await _rows(db) == [], "the batch rolled back as one"
+    await db.defer(INSERT, (2,))
+    assert await db.write_deferred() == 1, "later rows are not held up by the bad one"
+    await db.close()
+
+
+async def test_the_periodic_writer_writes_deferred_rows_every_tick(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "db.sqlite3")
+    await db.execute("CREATE TABLE t (x)")
+    recent = RecentMessages(db)
+    writer = asyncio.create_task(
+        run_flush(recent, db, lambda: date(2026, 11, 24), purge_every=10**9, deferred_every=0.01)
+    )
+    await db.defer(INSERT, (1,))
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if not db.deferred:
+            break
+    assert await _rows(db) == [1]
+    await db.defer(INSERT, (2,))
+    writer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await writer
+    assert await _rows(db) == [1, 2], "written once more when stopped"
+    await db.close()
+
+
+async def test_events_waiting_in_memory_are_counted_and_detached_by_forget(
+    services: Services,
+) -> None:
+    """Readers of events write the waiting ones first: the report, /mydata and /forget see
+    them; none is written under a key after its owner is forgotten."""
+    key = services.identity.user_key(700_000_123)
+    await services.record_event(EventKind.FAQ_SEARCHED, key, hit=True)
+    assert services.db.deferred >= 1
+    assert await services.events.count("faq_searched") == 1
+    await services.record_event(EventKind.FAQ_SEARCHED, key, hit=False)
+    assert (await services.privacy.footprint(key)).events == 2
+    await services.record_event(EventKind.FAQ_SEARCHED, key, hit=False)
+    await services.privacy.erase(key)
+    await services.db.write_deferred()
+    row = await services.db.fetchone("SELECT COUNT(*) FROM events WHERE user_key = ?", (key,))
+    assert row is not None and row[0] == 0

@@ -256,6 +256,7 @@ async def _users_and_counts(services: Services) -> tuple[dict[int, str], dict[st
     users = {
         number: services.identity.user_key(number) for number in (WORKER, SECOND, THIRD, ADMIN)
     }
+    await services.db.write_deferred()
     rows = await services.db.fetchall("SELECT kind, COUNT(*) FROM events GROUP BY kind")
     return users, {str(kind): int(n) for kind, n in rows}
 

@@ -12,12 +12,20 @@ Without the lock, a statement from one update could run inside another update's 
 transaction (a transaction may await between statements) and be rolled back with it. A single
 statement never awaits while it runs, so when the lock is free it runs at once, without the
 cost of taking the lock (most statements: transactions are few and short).
+
+Bookkeeping rows that nothing reads at once (the numbers of handled updates, the events the
+statistics are computed from) are not written one by one: each would be its own commit, and
+a commit costs several times the statement. They wait in memory (:meth:`Database.defer`) and
+are written together, in one transaction, within a second, or sooner when many wait, before
+any read that counts them, and at close. A hard crash (the process killed, the power cut)
+loses at most that second of them; see bot/redelivery.py for what that means for updates.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -38,6 +46,10 @@ _PRAGMAS = (
     # Deleted rows are overwritten, not left readable in free pages of a seized file.
     "PRAGMA secure_delete = ON",
 )
+#: Deferred rows are written at once when this many wait.
+DEFER_AT = 256
+
+log = logging.getLogger(__name__)
 
 
 class Transaction:
@@ -76,6 +88,9 @@ class Database:
         #: A checkpoint could not finish (a long read was on): try again later.
         self.checkpoint_due = False
         self.path = path
+        #: Rows waiting to be written, by statement, in the order they came.
+        self._deferred: dict[str, list[Params]] = {}
+        self._deferred_count = 0
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -90,6 +105,11 @@ class Database:
         return cls(connection, path)
 
     async def close(self) -> None:
+        """Write the deferred rows, then close."""
+        try:
+            await self.write_deferred()
+        except Exception:
+            log.exception("deferred rows could not be written at close")
         async with self._lock:
             if self._reader is not None:
                 await self._reader.close()
@@ -133,6 +153,42 @@ class Database:
             async with self._lock:
                 return self._connection.execute(sql, params)
         return self._connection.execute(sql, params)
+
+    @property
+    def deferred(self) -> int:
+        """How many rows wait to be written."""
+        return self._deferred_count
+
+    async def defer(self, sql: str, params: Params) -> None:
+        """Write this one-row statement later, with others, in one transaction (module doc).
+
+        For rows no handler reads back at once: their readers call :meth:`write_deferred`
+        first. The periodic writer (``bot.message_ids.run_flush``) writes them every second.
+        """
+        self._deferred.setdefault(sql, []).append(params)
+        self._deferred_count += 1
+        if self._deferred_count >= DEFER_AT:
+            await self.write_deferred()
+
+    async def write_deferred(self) -> int:
+        """Write the waiting rows now, in the order they came; returns how many."""
+        if not self._deferred_count:
+            return 0
+        count = 0
+        try:
+            async with self.transaction() as tx:
+                # Taken once the lock is held: a task cancelled while waiting for it leaves
+                # the rows waiting (nothing in the transaction awaits).
+                batches, self._deferred = self._deferred, {}
+                count, self._deferred_count = self._deferred_count, 0
+                for sql, rows in batches.items():
+                    await tx.executemany(sql, rows)
+        except Exception:
+            # Not queued again: a row that cannot be written would fail every later batch.
+            if count:
+                log.error("%d deferred rows were not written", count)
+            raise
+        return count
 
     async def read_long(self, sql: str, params: Params = ()) -> list[Row]:
         """A read that may take long (many rows): in a thread, on a read-only connection, so

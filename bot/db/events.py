@@ -29,14 +29,16 @@ class EventsRepo:
 
     async def add(
         self, kind: str, user_key: str | None, on: date, fields: dict[str, FieldValue]
-    ) -> int:
-        return await self._db.insert(
+    ) -> None:
+        """Record an event; it is written with others, within a second (Database.defer)."""
+        await self._db.defer(
             "INSERT INTO events (kind, user_key, occurred_on, fields) VALUES (?, ?, ?, ?)",
             (kind, user_key, on.isoformat(), json.dumps(fields, sort_keys=True)),
         )
 
     async def between(self, start: date, end: date) -> list[Event]:
         """Events on days ``start <= day < end``, oldest first."""
+        await self._db.write_deferred()
         rows = await self._db.read_long(
             "SELECT id, kind, user_key, occurred_on, fields FROM events"
             " WHERE occurred_on >= ? AND occurred_on < ? ORDER BY occurred_on, id",
@@ -55,6 +57,7 @@ class EventsRepo:
 
     async def activity(self, start: date, end: date) -> tuple[int, int]:
         """(new users, active users) on days ``start <= day < end``, counted in SQL."""
+        await self._db.write_deferred()
         [row] = await self._db.read_long(
             "SELECT COUNT(*) FILTER (WHERE kind = 'user_started'),"
             " COUNT(DISTINCT user_key) FILTER (WHERE kind IN ('user_started', 'user_active'))"
@@ -81,6 +84,7 @@ class EventsRepo:
         await self._db.execute("DELETE FROM report_runs WHERE week = ?", (week,))
 
     async def count(self, kind: str | None = None) -> int:
+        await self._db.write_deferred()
         if kind is None:
             row = await self._db.fetchone("SELECT COUNT(*) FROM events")
         else:

@@ -72,6 +72,7 @@ class PrivacyRepo:
         nobody else is interested in goes too, since only this person typed its name.
         """
         rows = 0
+        await self._db.write_deferred()  # their events waiting to be written, detached below
         async with self._db.transaction() as tx:
             pending = await tx.fetchall(
                 "SELECT e.id FROM interests i JOIN enterprises e ON e.id = i.enterprise_id"
@@ -116,6 +117,7 @@ class PrivacyRepo:
 
     async def footprint(self, user_key: str) -> Footprint:
         """What /mydata lists beyond the rows other repositories read."""
+        await self._db.write_deferred()  # their events waiting to be written count too
         row = await self._db.fetchone(
             "SELECT"
             " (SELECT COUNT(*) FROM events WHERE user_key = :key),"

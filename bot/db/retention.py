@@ -89,6 +89,7 @@ class RetentionRepo:
         but nothing joins a person's weeks any more, and their key no longer finds them.
         Already unlinked keys start with ``w:``. Returns the events changed.
         """
+        await self._db.write_deferred()
         rows = await self._db.read_long(
             "SELECT DISTINCT user_key, occurred_on FROM events WHERE occurred_on < ?"
             " AND user_key IS NOT NULL AND user_key NOT LIKE 'w:%'",
