@@ -170,7 +170,8 @@ class LocalBotAPI(BaseSession):
     def _answer(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, methods.GetMe):
             return BOT_USER
-        payload_key = _SENDS.get(type(method))
+        # By the method's class or the one it refines (bot.telegram.SendMessageForId).
+        payload_key = next((_SENDS[c] for c in type(method).__mro__ if c in _SENDS), None)
         if payload_key is not None:
             return self._sent_message(method, payload_key)
         if isinstance(method, methods.EditMessageText):

@@ -190,3 +190,24 @@ async def test_events_waiting_in_memory_are_counted_and_detached_by_forget(
     await services.db.write_deferred()
     row = await services.db.fetchone("SELECT COUNT(*) FROM events WHERE user_key = ?", (key,))
     assert row is not None and row[0] == 0
+
+
+async def test_the_purge_of_message_ids_reaches_every_key_and_keeps_two_days(
+    services: Services,
+) -> None:
+    """Without an index by day the purge walks the key in slices: none may be missed."""
+    today = date(2026, 11, 24)
+    keys = ["", "0", "0f", "5a", "f", "ff", "zz", "~", "é", services.identity.user_key(7)]
+    for n, key in enumerate(keys):
+        for day, message_id in ((date(2026, 11, 22), 1), (date(2026, 11, 23), 2), (today, 3)):
+            services.recent.note(key, message_id + 10 * n, day)
+    assert await services.recent.purge(today) == len(keys)
+    rows = await services.db.fetchall("SELECT day, COUNT(*) FROM recent_messages GROUP BY day")
+    assert {str(day): count for day, count in rows} == {
+        "2026-11-23": len(keys),
+        "2026-11-24": len(keys),
+    }
+    index = await services.db.fetchone(
+        "SELECT 1 FROM sqlite_master WHERE name = 'recent_messages_by_day'"
+    )
+    assert index is None, "each noted id would write it too"

@@ -146,6 +146,20 @@ async def test_circle_mode_relays_under_a_pseudonym(chat: ChatHarness) -> None:
     assert event.fields == {"circle": 1}, "a count, no content"
 
 
+async def test_relayed_copies_are_noted_for_the_recipients_wipe(chat: ChatHarness) -> None:
+    """The fan-out reads only the id of each copy it sends: /wipe must still find them."""
+    first, _, _ = await _circle_of_three(chat)
+    await _relay_on(chat, first)
+    keys = {m: chat.services.identity.user_key(m) for m in (SECOND, THIRD)}
+    before = {m: set(await chat.services.recent.ids(key)) for m, key in keys.items()}
+    calls = await chat.feed(first.text("Meeting at the gate tomorrow"))
+    for member, key in keys.items():
+        [copy] = sent_to(calls, member)
+        assert isinstance(copy, methods.SendMessage)
+        new = set(await chat.services.recent.ids(key)) - before[member]
+        assert len(new) == 1, f"the copy to {member} is noted in its chat"
+
+
 async def test_media_is_copied_with_the_pseudonym_as_caption(chat: ChatHarness) -> None:
     first, _, _ = await _circle_of_three(chat)
     await _relay_on(chat, first)

@@ -24,6 +24,7 @@ from bot.db.enterprises import EnterprisesRepo
 from bot.events import EventKind
 from bot.fanout import Delivery, fan_out
 from bot.filters import ButtonsOf, Command
+from bot.telegram import SendMessageForId
 from flows.match.callbacks import CircleAction, CircleCB, MatchAction, MatchCB
 from flows.match.circles import Circles, pseudonym
 from flows.media import carries_hidden_data
@@ -388,8 +389,10 @@ async def on_circle_message(
             delivery = await fan_out(
                 circle_ops.limiter,
                 chats,
-                lambda chat: bot.send_message(
-                    chat, f"{headers[chat]}\n{body}", protect_content=True
+                lambda chat: bot(
+                    SendMessageForId(
+                        chat_id=chat, text=f"{headers[chat]}\n{body}", protect_content=True
+                    )
                 ),
             )
         else:
@@ -437,7 +440,7 @@ async def _header_then_copy(
     first = await fan_out(
         circle_ops.limiter,
         chats,
-        lambda chat: bot.send_message(chat, headers[chat], protect_content=True),
+        lambda chat: bot(SendMessageForId(chat_id=chat, text=headers[chat], protect_content=True)),
     )
     reached = [chat for chat in chats if chat in first.sent]
     second = await fan_out(

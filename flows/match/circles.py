@@ -20,7 +20,7 @@ from bot.db.users import UsersRepo
 from bot.events import EventKind, EventRecorder
 from bot.fanout import Delivery, fan_out
 from bot.identity import Identity
-from bot.telegram import OutgoingLimiter
+from bot.telegram import OutgoingLimiter, SendMessageForId
 
 
 def pseudonym(number: int) -> str:
@@ -110,7 +110,9 @@ class Circles:
         delivery = await fan_out(
             self.limiter,
             [r.chat_id for r in recipients],
-            lambda chat_id: self.bot.send_message(chat_id, texts[chat_id], protect_content=True),
+            lambda chat_id: self.bot(
+                SendMessageForId(chat_id=chat_id, text=texts[chat_id], protect_content=True)
+            ),
         )
         if drop:
             await self.drop_unreachable(recipients, delivery)
