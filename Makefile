@@ -46,6 +46,7 @@ messages: $(STAMP)
 ## bench: every benchmark of issue 8 at full size (bench/RESULTS.md has the targets)
 bench: catalogs
 	$(BIN)/python -m bench.throughput 10000 20000 5
+	$(BIN)/python -m bench.per_kind 2000 1500
 	$(BIN)/python -m bench.offered_load 5000 5 3 200 500 1000
 	$(BIN)/python -m bench.matching 200 1000 10000 100000
 	$(BIN)/python -m bench.fanout 300

@@ -217,6 +217,14 @@ class Population:
             measured.extend(self._make(kind, rng))
         return measured[:count]
 
+    def updates_of(self, kind: str, count: int, seed: int = 1) -> list[Update]:
+        """About ``count`` updates of one kind of :data:`MIX` (bench/per_kind.py)."""
+        rng = random.Random(seed)
+        made: list[Update] = []
+        while len(made) < count:
+            made.extend(self._make(kind, rng))
+        return made
+
     def _make(self, kind: str, rng: random.Random) -> list[Update]:
         if kind == "circle" and self.circles:
             member = rng.choice(rng.choice(self.circles))

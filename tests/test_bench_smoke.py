@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from aiogram import methods
 
+from bench import per_kind
 from bench.fanout import circle_fanout, minimum_seconds
 from bench.matching import KIND_OF_QUERY, directory
 from bench.memory import stream
 from bench.offered_load import Harness
-from bench.population import VOLUNTEERS_CHAT, Population, bench_settings, unhurried
+from bench.population import MIX, VOLUNTEERS_CHAT, Population, bench_settings, unhurried
 from bot.app import Services, create_bot, create_dispatcher
 from bot.local_api import LOCAL_TOKEN, LocalBotAPI
 from bot.matching import Confidence
@@ -105,3 +106,11 @@ def test_the_memory_mix_starts_every_active_user_then_mixes() -> None:
     starts = [u.message.text for u in updates[:10] if u.message is not None]
     assert starts == ["/start"] * 10
     assert 30 <= len(updates) - 10 <= 32
+
+
+async def test_the_per_kind_costs_run(capsys: pytest.CaptureFixture[str]) -> None:
+    await per_kind.main(users=100, count=6)
+    printed = capsys.readouterr().out
+    for kind, _ in MIX:
+        assert printed.count(f"{kind} ") >= 1
+    assert "weighted by the mix: ratio" in printed
