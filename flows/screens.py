@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
+from bot.telegram import EditMessageTextQuietly
+
 
 async def show_screen(
     callback: CallbackQuery,
@@ -19,9 +21,16 @@ async def show_screen(
     """
     message = callback.message
     options = {"reply_markup": reply_markup, "link_preview_options": link_preview_options}
-    if isinstance(message, Message):
+    if isinstance(message, Message) and callback.bot is not None:
+        edit = EditMessageTextQuietly(
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            business_connection_id=message.business_connection_id,
+            text=text,
+            **options,
+        )
         try:
-            await message.edit_text(text, **options)  # type: ignore[arg-type]
+            await callback.bot(edit)
         except TelegramBadRequest as error:
             if "not modified" not in error.message:
                 await message.answer(text, **options)  # type: ignore[arg-type]

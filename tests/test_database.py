@@ -195,19 +195,47 @@ async def test_events_waiting_in_memory_are_counted_and_detached_by_forget(
 async def test_the_purge_of_message_ids_reaches_every_key_and_keeps_two_days(
     services: Services,
 ) -> None:
-    """Without an index by day the purge walks the key in slices: none may be missed."""
+    """One row per user and day, no index by day: the purge must still miss none."""
     today = date(2026, 11, 24)
     keys = ["", "0", "0f", "5a", "f", "ff", "zz", "~", "é", services.identity.user_key(7)]
     for n, key in enumerate(keys):
         for day, message_id in ((date(2026, 11, 22), 1), (date(2026, 11, 23), 2), (today, 3)):
             services.recent.note(key, message_id + 10 * n, day)
-    assert await services.recent.purge(today) == len(keys)
+            services.recent.note(key, message_id + 10 * n + 5, day)
+    assert await services.recent.purge(today) == 2 * len(keys), "ids counted, not rows"
     rows = await services.db.fetchall("SELECT day, COUNT(*) FROM recent_messages GROUP BY day")
     assert {str(day): count for day, count in rows} == {
         "2026-11-23": len(keys),
         "2026-11-24": len(keys),
     }
+    assert await services.recent.ids(keys[3]) == [32, 33, 37, 38]
     index = await services.db.fetchone(
         "SELECT 1 FROM sqlite_master WHERE name = 'recent_messages_by_day'"
     )
     assert index is None, "each noted id would write it too"
+
+
+async def test_message_ids_add_to_one_row_per_user_and_day_and_drop_exactly(
+    services: Services,
+) -> None:
+    recent = services.recent
+    day = date(2026, 11, 24)
+    for message_id in (5, 6, 7):
+        recent.note("k", message_id, day)
+    await recent.flush()
+    recent.note("k", 8, day)
+    recent.note("k", 7, day)  # noted twice: one id all the same
+    recent.note("other", 8, day)
+    assert recent.pending == 3
+    await recent.drop("k", [6, 8])
+    assert recent.pending == 2, "the dropped id also leaves the waiting ones"
+    assert await recent.ids("k") == [5, 7]
+    rows = await services.db.fetchall("SELECT user_key, day FROM recent_messages")
+    assert sorted(tuple(row) for row in rows) == [("k", "2026-11-24"), ("other", "2026-11-24")]
+    await recent.drop("k", [5, 7])
+    assert await recent.ids("k") == []
+    row = await services.db.fetchone("SELECT COUNT(*) FROM recent_messages WHERE user_key = 'k'")
+    assert row is not None and row[0] == 0, "an emptied day leaves no row"
+    assert await recent.ids("other") == [8]
+    await recent.drop("other")
+    assert await recent.ids("other") == []

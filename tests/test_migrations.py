@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.db import Database, apply_migrations, current_version, latest_version
 from bot.db import migrations as migrations_module
+from bot.db.recent import RecentMessages
 
 
 async def _tables(db: Database) -> set[str]:
@@ -111,3 +113,30 @@ async def test_the_database_file_is_private(tmp_path: Path) -> None:
     await db.close()
     assert stat.S_IMODE((tmp_path / "private").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "private" / "bot.sqlite3").stat().st_mode) == 0o600
+
+
+async def test_noted_message_ids_are_kept_when_they_become_one_row_per_day(
+    tmp_path: Path,
+) -> None:
+    """Migration 0011: the ids of a database in use are all still there for /wipe."""
+    db = await Database.open(tmp_path / "old.sqlite3")
+    try:
+        await apply_migrations(db, up_to=10)
+        async with db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO recent_messages (user_key, message_id, day) VALUES (?, ?, ?)",
+                [
+                    ("a", 3, "2026-11-23"),
+                    ("a", 1, "2026-11-23"),
+                    ("a", 9, "2026-11-24"),
+                    ("b", 4, "2026-11-24"),
+                ],
+            )
+        assert await apply_migrations(db) == [11]
+        recent = RecentMessages(db)
+        assert await recent.ids("a") == [1, 3, 9]
+        assert await recent.ids("b") == [4]
+        assert await recent.purge(date(2026, 11, 25)) == 2
+        assert await recent.ids("a") == [9]
+    finally:
+        await db.close()

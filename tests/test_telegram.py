@@ -225,3 +225,26 @@ async def test_a_paced_fan_out_takes_the_time_the_limits_impose() -> None:
     # 90 members, one message each: 30 a second overall means about 3 seconds, not 90.
     await fake.run(*(limiter.send(chat_id, noop) for chat_id in range(1, 91)))
     assert fake.now - 1000.0 == pytest.approx(89 / 30)
+
+
+def test_quiet_methods_read_only_what_is_needed_from_telegrams_answer() -> None:
+    """A screen's edit reads the answer as an acknowledgement (a message, or True for a
+    message sent inline); a fan-out's send reads the new message's id alone."""
+    from aiogram.methods.base import Response
+
+    from bot.telegram import Acknowledged, EditMessageTextQuietly, SendMessageForId
+
+    edited = {
+        "message_id": 7,
+        "date": 1,
+        "chat": {"id": 5, "type": "private"},
+        "text": "x",
+        "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": "b"}]]},
+    }
+    answer: Any = Response[EditMessageTextQuietly.__returning__]
+    assert isinstance(answer.model_validate({"ok": True, "result": edited}).result, Acknowledged)
+    assert answer.model_validate({"ok": True, "result": True}).result is True
+    sent: Any = Response[SendMessageForId.__returning__]  # type: ignore[valid-type]
+    assert sent.model_validate({"ok": True, "result": edited}).result.message_id == 7
+    assert EditMessageTextQuietly.__api_method__ == "editMessageText"
+    assert SendMessageForId.__api_method__ == "sendMessage"

@@ -121,7 +121,9 @@ class PrivacyRepo:
         row = await self._db.fetchone(
             "SELECT"
             " (SELECT COUNT(*) FROM events WHERE user_key = :key),"
-            " (SELECT COUNT(*) FROM recent_messages WHERE user_key = :key),"
+            # One row per day, its ids separated by commas.
+            " (SELECT COALESCE(SUM(LENGTH(ids) - LENGTH(REPLACE(ids, ',', '')) + 1), 0)"
+            " FROM recent_messages WHERE user_key = :key),"
             " (SELECT COUNT(*) FROM cases WHERE user_key = :key AND status = 'closed'),"
             " (SELECT created_on FROM interests WHERE user_key = :key),"
             " (SELECT joined_on FROM circle_members WHERE user_key = :key AND status = 'active'),"
