@@ -20,7 +20,7 @@ from flows.guide.callbacks import FaqAction, FaqCB
 from flows.guide.keyboards import short_label
 from flows.handoff.callbacks import HelpAction, HelpCB
 from flows.onboarding.callbacks import MenuAction, MenuCB
-from flows.screens import show_screen
+from flows.screens import reply, show_screen
 
 
 def create_router() -> Router:
@@ -137,7 +137,7 @@ async def on_question(
         text = _("This may answer your question:")
     else:
         text = _("I could not find an answer to that. Try other words, or browse the topics.")
-    await message.answer(text, reply_markup=_answers_kb(get_i18n().current_locale, tuple(found)))
+    await reply(message, text, _answers_kb(get_i18n().current_locale, tuple(found)))
 
 
 # Built once per language and set of answers, since the same questions come back: the

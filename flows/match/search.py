@@ -29,7 +29,7 @@ from flows.match.callbacks import CircleAction, CircleCB, MatchAction, MatchCB
 from flows.match.circles import Circles, JoinResult, Outcome
 from flows.match.states import MatchSG
 from flows.onboarding.callbacks import MenuAction, MenuCB
-from flows.screens import show_screen
+from flows.screens import reply, show_screen
 from flows.state import drop_data
 
 MIN_NAME, MAX_NAME = 2, 120
@@ -213,7 +213,7 @@ async def cmd_coworkers(
     text, keyboard = await _entry(
         state, user_key, enterprises, circles, settings, i18n.current_locale
     )
-    await message.answer(text, reply_markup=keyboard)
+    await reply(message, text, keyboard)
 
 
 async def on_start(
@@ -254,12 +254,12 @@ async def on_enterprise_name(
         enterprise = offered[0]
         await _offer(state, enterprise.id, query=query)
         text = _("Is it <b>{name}</b>?").format(name=html.escape(_label(enterprise, locale)))
-        await message.answer(text, reply_markup=_likely_kb(locale, enterprise.id))
+        await reply(message, text, _likely_kb(locale, enterprise.id))
         return
     if found.confidence == Confidence.MIDDLE and offered:
         await _offer(state, *(e.id for e in offered), query=query)
         labels = tuple((e.id, _label(e, locale)) for e in offered)
-        await message.answer(_("Which one is it?"), reply_markup=_candidates_kb(locale, labels))
+        await reply(message, _("Which one is it?"), _candidates_kb(locale, labels))
         return
     await state.update_data({"query": query})
     await _ask_city(message, state)

@@ -25,7 +25,7 @@ from flows.onboarding.callbacks import LanguageCB, MenuAction, MenuCB
 from flows.onboarding.keyboards import back_to_menu_kb, language_kb, main_menu_kb
 from flows.privacy.keyboards import privacy_kb
 from flows.privacy.screens import privacy_text
-from flows.screens import show_screen
+from flows.screens import reply, show_screen
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +88,12 @@ async def cmd_start(
         returning=not created,
         language_name=LANGUAGE_NAMES[i18n.current_locale],  # type: ignore[index]
     )
-    await message.answer(text, reply_markup=main_menu_kb())
+    await reply(message, text, main_menu_kb())
 
 
 async def cmd_help(message: Message, templates: Templates) -> None:
     """What the commands do, and one safety tip."""
-    await message.answer(
-        templates.render("onboarding/help.html.j2"), reply_markup=back_to_menu_kb()
-    )
+    await reply(message, templates.render("onboarding/help.html.j2"), back_to_menu_kb())
 
 
 async def cmd_language(message: Message, templates: Templates) -> None:
@@ -121,9 +119,8 @@ async def cmd_cancel(
     else:
         await state.clear()
         note = _("Cancelled.")
-    await message.answer(
-        f"{note}\n\n{templates.render('onboarding/menu.html.j2')}", reply_markup=main_menu_kb()
-    )
+    menu = templates.render("onboarding/menu.html.j2")
+    await reply(message, f"{note}\n\n{menu}", main_menu_kb())
 
 
 async def on_menu_button(
