@@ -33,7 +33,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
 
-from bench.population import Population, bench_settings, unhurried
+from bench.population import Population, bench_settings, periodic_writer, unhurried
 from bench.quiet_api import QuietBotAPI
 from bench.throughput import quantile
 from bot.app import Services, create_bot, create_dispatcher
@@ -181,25 +181,28 @@ async def main(users: int, seconds: float, rounds: int, rates: list[float], sear
     unhurried(services)
     harness = Harness(services, users)
     print(f"{users:,} users registered in {await harness.register():.1f} s")
-    await harness.offer(min(rates), 0.5)  # warm caches and code paths; not reported
-    runs = []
-    for rate in rates:
-        run = await harness.median_run(rate, seconds, rounds)
-        runs.append(run)
-        print(describe(run, rounds))
-    if search:
-        best = await highest_held(harness, runs, seconds)
-        if best is None:
-            print("no rate tried was held with p99 < 50 ms")
+    async with periodic_writer(services):
+        await harness.offer(min(rates), 0.5)  # warm caches and code paths; not reported
+        runs = []
+        for rate in rates:
+            run = await harness.median_run(rate, seconds, rounds)
+            runs.append(run)
+            print(describe(run, rounds))
+        if search:
+            best = await highest_held(harness, runs, seconds)
+            if best is None:
+                print("no rate tried was held with p99 < 50 ms")
+            else:
+                print(
+                    f"highest rate held with p99 < 50 ms: {best:,.0f} updates/s (to within 25/s)"
+                )
         else:
-            print(f"highest rate held with p99 < 50 ms: {best:,.0f} updates/s (to within 25/s)")
-    else:
-        held = [r.rate for r in runs if r.held]
-        print(
-            f"highest rate held with p99 < 50 ms, of those tried: {max(held):,.0f} updates/s"
-            if held
-            else "no rate tried was held with p99 < 50 ms"
-        )
+            held = [r.rate for r in runs if r.held]
+            print(
+                f"highest rate held with p99 < 50 ms, of those tried: {max(held):,.0f} updates/s"
+                if held
+                else "no rate tried was held with p99 < 50 ms"
+            )
     pause = statistics.median(harness.collections) * 1000
     print(
         f"a full garbage collection takes {pause:.0f} ms here (median of"

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.population import MIX, Population, bench_settings, unhurried
+from bench.population import MIX, Population, bench_settings, periodic_writer, unhurried
 from bench.quiet_api import QuietBotAPI
 from bench.throughput import bare, feed
 from bot.app import Services, create_bot, create_dispatcher
@@ -36,25 +36,28 @@ async def main(users: int, count: int) -> None:
     bare_dispatcher, bare_bot, _ = bare()
     gc.collect()
     gc.freeze()
-    ours_total = bare_total = 0.0
-    for kind, weight in MIX:
-        updates = population.updates_of(kind, count)
-        rounds = []
-        for n in range(1, ROUNDS + 1):
-            # Fresh numbers each round: the bot skips numbers it has handled already.
-            fresh = [u.model_copy(update={"update_id": u.update_id + n * 10**8}) for u in updates]
-            ours, _ = await feed(dispatcher, bot, fresh)
-            theirs, _ = await feed(bare_dispatcher, bare_bot, updates)
-            rounds.append((ours / len(updates), theirs / len(updates)))
-        rounds.sort()
-        ours, theirs = rounds[len(rounds) // 2]
-        print(
-            f"{kind:9s} whole bot {ours * 1e6:5.0f} µs, bare {theirs * 1e6:4.0f} µs,"
-            f" ratio {theirs / ours:.2f}"
-        )
-        share = weight * (3 if kind == "search" else 1)
-        ours_total += share * ours
-        bare_total += share * theirs
+    async with periodic_writer(services):
+        ours_total = bare_total = 0.0
+        for kind, weight in MIX:
+            updates = population.updates_of(kind, count)
+            rounds = []
+            for n in range(1, ROUNDS + 1):
+                # Fresh numbers each round: the bot skips numbers it has handled already.
+                fresh = [
+                    u.model_copy(update={"update_id": u.update_id + n * 10**8}) for u in updates
+                ]
+                ours, _ = await feed(dispatcher, bot, fresh)
+                theirs, _ = await feed(bare_dispatcher, bare_bot, updates)
+                rounds.append((ours / len(updates), theirs / len(updates)))
+            rounds.sort()
+            ours, theirs = rounds[len(rounds) // 2]
+            print(
+                f"{kind:9s} whole bot {ours * 1e6:5.0f} µs, bare {theirs * 1e6:4.0f} µs,"
+                f" ratio {theirs / ours:.2f}"
+            )
+            share = weight * (3 if kind == "search" else 1)
+            ours_total += share * ours
+            bare_total += share * theirs
     print(f"weighted by the mix: ratio {bare_total / ours_total:.2f}")
     await services.close()
 

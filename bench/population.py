@@ -21,7 +21,9 @@ what the bot costs, and Telegram's pacing is measured on its own by bench/fanout
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from bot.config import Settings
 from bot.content.enterprises import load_directory
 from bot.local_api import LocalBotAPI
 from bot.matching import Confidence
+from bot.message_ids import run_flush
 from bot.telegram import OutgoingLimiter
 from bot.updates import UpdateFactory
 from flows.handoff.callbacks import CaseAction, CaseCB, HelpAction, HelpCB
@@ -104,6 +107,19 @@ def unhurried(services: Services) -> None:
     """
     services.throttle.per_minute = 10**9
     services.limiter = OutgoingLimiter(sleep=_no_wait)
+
+
+@contextlib.asynccontextmanager
+async def periodic_writer(services: Services) -> AsyncIterator[None]:
+    """The writer ``python -m bot`` runs beside the updates (deferred rows every second, noted
+    message ids every five), so that the benchmark pays for those writes as the bot does."""
+    task = asyncio.create_task(run_flush(services.recent, services.db, services.today))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @dataclass

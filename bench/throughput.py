@@ -30,7 +30,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message, Update
 
-from bench.population import Population, bench_settings, unhurried
+from bench.population import Population, bench_settings, periodic_writer, unhurried
 from bench.quiet_api import QuietBotAPI
 from bot.app import Services, create_bot, create_dispatcher
 from bot.local_api import LOCAL_TOKEN, LocalBotAPI
@@ -95,14 +95,15 @@ async def main(users: int, count: int, rounds: int) -> None:
     gc.freeze()
     results = []
     numbers = itertools.count(measured[-1].update_id + 1)
-    for _ in range(rounds):
-        # Fresh update numbers each round: the bot skips numbers it has handled already.
-        measured = [u.model_copy(update={"update_id": next(numbers)}) for u in measured]
-        ours, our_latencies = await feed(dispatcher, bot, measured)
-        theirs, _lat = await feed(bare_dispatcher, bare_bot, bare_updates)
-        results.append((count / ours, count / theirs, our_latencies))
-        api.calls.clear()
-        bare_api.calls.clear()
+    async with periodic_writer(services):
+        for _ in range(rounds):
+            # Fresh update numbers each round: the bot skips numbers it has handled already.
+            measured = [u.model_copy(update={"update_id": next(numbers)}) for u in measured]
+            ours, our_latencies = await feed(dispatcher, bot, measured)
+            theirs, _lat = await feed(bare_dispatcher, bare_bot, bare_updates)
+            results.append((count / ours, count / theirs, our_latencies))
+            api.calls.clear()
+            bare_api.calls.clear()
     results.sort(key=lambda r: r[0])
     ours_rate, bare_rate, latencies = results[len(results) // 2]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

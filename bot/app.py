@@ -157,7 +157,9 @@ class Services:
             i18n=i18n,
             templates=templates,
             users=UsersRepo(db),
-            record_event=EventRecorder(EventsRepo(db), clock, settings.tz),
+            record_event=EventRecorder(
+                EventsRepo(db, shared=settings.redis_url is not None), clock, settings.tz
+            ),
             events=EventsRepo(db),
             guide=GuideRepo(db, identity),
             enterprises=enterprises,

@@ -66,6 +66,14 @@ class SendMessageForId(SendMessage):
     __returning__ = MessageId  # type: ignore[assignment]
 
 
+def _aiogram_name(method: TelegramMethod[Any]) -> str:
+    """aiogram's name for the method: SendMessageForId counts as SendMessage."""
+    for cls in type(method).__mro__:
+        if cls.__module__.startswith("aiogram."):
+            return cls.__name__
+    return type(method).__name__
+
+
 class Acknowledged(TelegramObject):
     """Telegram's answer, read only as far as the caller needs: that the call succeeded."""
 
@@ -121,7 +129,7 @@ class RetryRequestMiddleware(BaseRequestMiddleware):
         keep_response_type(method)
         if isinstance(method, GetUpdates):  # polling has its own back-off
             return await make_request(bot, method)  # type: ignore[arg-type]
-        name = type(method).__name__
+        name = _aiogram_name(method)
         for attempt in range(1, self._max_attempts + 1):
             try:
                 return await make_request(bot, method)

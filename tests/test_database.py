@@ -16,6 +16,7 @@ from aiogram.types import Chat, Message
 
 from bot.app import Services
 from bot.db.database import DEFER_AT, Database
+from bot.db.events import EventsRepo
 from bot.db.recent import RecentMessages
 from bot.events import EventKind
 from bot.filters import CommandsOf
@@ -239,3 +240,44 @@ async def test_message_ids_add_to_one_row_per_user_and_day_and_drop_exactly(
     assert await recent.ids("other") == [8]
     await recent.drop("other")
     assert await recent.ids("other") == []
+
+
+async def test_a_failing_batch_does_not_fail_the_update_that_filled_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = await Database.open(tmp_path / "db.sqlite3")
+    for _ in range(DEFER_AT):
+        await db.defer("INSERT INTO missing (x) VALUES (?)", (1,))  # must not raise
+    assert f"{DEFER_AT} deferred rows were not written" in caplog.text
+    assert db.deferred == 0
+    await db.close()
+
+
+async def test_with_several_instances_a_persons_events_are_written_at_once(
+    services: Services,
+) -> None:
+    """/forget in another instance cannot reach this one's memory: keyed events go at once."""
+    shared = EventsRepo(services.db, shared=True)
+    waiting = services.db.deferred
+    await shared.add("faq_searched", "somebody", date(2026, 11, 24), {"hit": True})
+    assert services.db.deferred == waiting
+    row = await services.db.fetchone("SELECT COUNT(*) FROM events WHERE user_key = 'somebody'")
+    assert row is not None and row[0] == 1
+    await shared.add("guide_step_viewed", None, date(2026, 11, 24), {"step": "routes"})
+    assert services.db.deferred == waiting + 1, "a count of nobody may wait"
+
+
+async def test_an_id_noted_twice_is_one_id_everywhere(services: Services) -> None:
+    """A redelivered message's id may be noted again: /mydata, /wipe and the purge count it
+    once."""
+    recent, day = services.recent, date(2026, 11, 22)
+    recent.note("k", 5, day)
+    recent.note("k", 5, day)
+    assert recent.pending == 1
+    await recent.flush()
+    recent.note("k", 5, day)  # again, in a later batch: the row's list holds it twice
+    recent.note("k", 6, day)
+    await recent.flush()
+    assert await recent.ids("k") == [5, 6]
+    assert (await services.privacy.footprint("k")).message_ids == 2
+    assert await recent.purge(date(2026, 11, 24)) == 2

@@ -232,7 +232,12 @@ def test_quiet_methods_read_only_what_is_needed_from_telegrams_answer() -> None:
     message sent inline); a fan-out's send reads the new message's id alone."""
     from aiogram.methods.base import Response
 
-    from bot.telegram import Acknowledged, EditMessageTextQuietly, SendMessageForId
+    from bot.telegram import (
+        Acknowledged,
+        EditMessageTextQuietly,
+        SendMessageForId,
+        _aiogram_name,
+    )
 
     edited = {
         "message_id": 7,
@@ -248,3 +253,5 @@ def test_quiet_methods_read_only_what_is_needed_from_telegrams_answer() -> None:
     assert sent.model_validate({"ok": True, "result": edited}).result.message_id == 7
     assert EditMessageTextQuietly.__api_method__ == "editMessageText"
     assert SendMessageForId.__api_method__ == "sendMessage"
+    # Counted and logged under aiogram's names.
+    assert _aiogram_name(SendMessageForId(chat_id=1, text="x")) == "SendMessage"

@@ -168,25 +168,32 @@ class Database:
         self._deferred.setdefault(sql, []).append(params)
         self._deferred_count += 1
         if self._deferred_count >= DEFER_AT:
-            await self.write_deferred()
+            # A failure is logged by write_deferred, and those rows are gone: the caller's own
+            # work (an update handled, an event) is done and must not fail for them.
+            with contextlib.suppress(Exception):
+                await self.write_deferred()
 
     async def write_deferred(self) -> int:
         """Write the waiting rows now, in the order they came; returns how many."""
         if not self._deferred_count:
             return 0
-        count = 0
+        async with self.transaction() as tx:
+            # Taken once the lock is held: a task cancelled while waiting for it leaves the
+            # rows waiting.
+            return await self.write_deferred_in(tx)
+
+    async def write_deferred_in(self, tx: Transaction) -> int:
+        """Write the waiting rows inside ``tx``, a transaction of this database the caller
+        holds: /forget writes a person's waiting events in the transaction that detaches them,
+        so that none can come in between."""
+        batches, self._deferred = self._deferred, {}
+        count, self._deferred_count = self._deferred_count, 0
         try:
-            async with self.transaction() as tx:
-                # Taken once the lock is held: a task cancelled while waiting for it leaves
-                # the rows waiting (nothing in the transaction awaits).
-                batches, self._deferred = self._deferred, {}
-                count, self._deferred_count = self._deferred_count, 0
-                for sql, rows in batches.items():
-                    await tx.executemany(sql, rows)
+            for sql, rows in batches.items():
+                await tx.executemany(sql, rows)
         except Exception:
             # Not queued again: a row that cannot be written would fail every later batch.
-            if count:
-                log.error("%d deferred rows were not written", count)
+            log.error("%d deferred rows were not written", count)
             raise
         return count
 

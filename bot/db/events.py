@@ -11,6 +11,8 @@ from bot.db.database import Database
 
 FieldValue = str | int | float | bool | None
 
+_ADD = "INSERT INTO events (kind, user_key, occurred_on, fields) VALUES (?, ?, ?, ?)"
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -24,17 +26,21 @@ class Event:
 class EventsRepo:
     """SQL for the ``events`` table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, shared: bool = False) -> None:
         self._db = db
+        #: Several instances share the database (Redis): an event with a person's key is
+        #: written at once, since /forget in another instance cannot reach this one's memory.
+        self._shared = shared
 
     async def add(
         self, kind: str, user_key: str | None, on: date, fields: dict[str, FieldValue]
     ) -> None:
         """Record an event; it is written with others, within a second (Database.defer)."""
-        await self._db.defer(
-            "INSERT INTO events (kind, user_key, occurred_on, fields) VALUES (?, ?, ?, ?)",
-            (kind, user_key, on.isoformat(), json.dumps(fields, sort_keys=True)),
-        )
+        row = (kind, user_key, on.isoformat(), json.dumps(fields, sort_keys=True))
+        if self._shared and user_key is not None:
+            await self._db.execute(_ADD, row)
+        else:
+            await self._db.defer(_ADD, row)
 
     async def between(self, start: date, end: date) -> list[Event]:
         """Events on days ``start <= day < end``, oldest first."""

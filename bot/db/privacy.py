@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.db.database import Database
+from bot.db.recent import distinct_ids
 
 #: (table, column) pairs whose rows belong to one user key and go with them.
 KEYED_ROWS: tuple[tuple[str, str], ...] = (
@@ -72,8 +73,9 @@ class PrivacyRepo:
         nobody else is interested in goes too, since only this person typed its name.
         """
         rows = 0
-        await self._db.write_deferred()  # their events waiting to be written, detached below
         async with self._db.transaction() as tx:
+            # Their events waiting in memory are written here, then detached with the rest.
+            await self._db.write_deferred_in(tx)
             pending = await tx.fetchall(
                 "SELECT e.id FROM interests i JOIN enterprises e ON e.id = i.enterprise_id"
                 " WHERE i.user_key = ? AND e.status = 'pending'",
@@ -121,9 +123,6 @@ class PrivacyRepo:
         row = await self._db.fetchone(
             "SELECT"
             " (SELECT COUNT(*) FROM events WHERE user_key = :key),"
-            # One row per day, its ids separated by commas.
-            " (SELECT COALESCE(SUM(LENGTH(ids) - LENGTH(REPLACE(ids, ',', '')) + 1), 0)"
-            " FROM recent_messages WHERE user_key = :key),"
             " (SELECT COUNT(*) FROM cases WHERE user_key = :key AND status = 'closed'),"
             " (SELECT created_on FROM interests WHERE user_key = :key),"
             " (SELECT joined_on FROM circle_members WHERE user_key = :key AND status = 'active'),"
@@ -132,12 +131,16 @@ class PrivacyRepo:
             {"key": user_key},
         )
         assert row is not None
+        # Message ids are kept as a list per day: counted from the lists.
+        noted = await self._db.fetchall(
+            "SELECT ids FROM recent_messages WHERE user_key = ?", (user_key,)
+        )
         return Footprint(
             events=row[0],
-            message_ids=row[1],
-            past_cases=row[2],
-            interest_on=date.fromisoformat(row[3]) if row[3] else None,
-            joined_on=date.fromisoformat(row[4]) if row[4] else None,
-            invites=row[5],
-            volunteer=bool(row[6]),
+            message_ids=len(distinct_ids(noted)),
+            past_cases=row[1],
+            interest_on=date.fromisoformat(row[2]) if row[2] else None,
+            joined_on=date.fromisoformat(row[3]) if row[3] else None,
+            invites=row[4],
+            volunteer=bool(row[5]),
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from bot.db.database import Database
+from bot.db.database import Database, Row
 
 #: Flush at once when this many rows (users and days) have ids waiting, whatever the timer
 #: says. Rows go to random places in the table (keyed by user): a larger batch shares more of
@@ -32,11 +32,9 @@ def _parse(ids: str) -> list[int]:
     return [int(part) for part in ids.split(",") if part]
 
 
-#: How many ids the rows of days before a given one hold (commas + 1 per row).
-_COUNT_BEFORE = (
-    "SELECT COALESCE(SUM(LENGTH(ids) - LENGTH(REPLACE(ids, ',', '')) + 1), 0)"
-    " FROM recent_messages WHERE day < ?"
-)
+def distinct_ids(rows: list[Row]) -> set[int]:
+    """The ids in these rows' ``ids`` lists, each once."""
+    return {message_id for row in rows for message_id in _parse(row["ids"])}
 
 
 class RecentMessages:
@@ -55,19 +53,25 @@ class RecentMessages:
 
     def note(self, user_key: str, message_id: int, today: date) -> bool:
         """Remember a message id; returns True when the buffer should be flushed now."""
-        self._pending[user_key, today.isoformat()].append(message_id)
-        self._pending_ids += 1
+        waiting = self._pending[user_key, today.isoformat()]
+        if message_id not in waiting:  # the same id noted twice (a redelivery) is one
+            waiting.append(message_id)
+            self._pending_ids += 1
         return len(self._pending) >= FLUSH_AT
 
     async def flush(self) -> int:
         """Write the waiting ids; returns how many."""
-        pending, self._pending = self._pending, defaultdict(list)
-        count, self._pending_ids = self._pending_ids, 0
-        if not pending:
+        if not self._pending:
             return 0
-        # In key order, each page of the table is visited once.
-        rows = sorted((key, day, ",".join(map(str, ids))) for (key, day), ids in pending.items())
         async with self._db.transaction() as tx:
+            # Taken once the lock is held: /forget's drop, waiting for it too, cannot come in
+            # between and have ids written back under a key it has just erased.
+            pending, self._pending = self._pending, defaultdict(list)
+            count, self._pending_ids = self._pending_ids, 0
+            # In key order, each page of the table is visited once.
+            rows = sorted(
+                (key, day, ",".join(map(str, ids))) for (key, day), ids in pending.items()
+            )
             await tx.executemany(_ADD, rows)
         return count
 
@@ -77,7 +81,7 @@ class RecentMessages:
         rows = await self._db.fetchall(
             "SELECT ids FROM recent_messages WHERE user_key = ?", (user_key,)
         )
-        return sorted({message_id for row in rows for message_id in _parse(row[0])})
+        return sorted(distinct_ids(rows))
 
     async def drop(self, user_key: str, ids: list[int] | None = None) -> None:
         """Forget these ids of this user (all of them when ``ids`` is None)."""
@@ -92,12 +96,17 @@ class RecentMessages:
         if gone is None:
             await self._db.execute("DELETE FROM recent_messages WHERE user_key = ?", (user_key,))
             return
+        if not gone:
+            return
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
                 "SELECT day, ids FROM recent_messages WHERE user_key = ?", (user_key,)
             )
             for day, listed in rows:
-                kept = [i for i in _parse(listed) if i not in gone]
+                noted = _parse(listed)
+                kept = [i for i in noted if i not in gone]
+                if len(kept) == len(noted):
+                    continue
                 if kept:
                     await tx.execute(
                         "UPDATE recent_messages SET ids = ? WHERE user_key = ? AND day = ?",
@@ -120,6 +129,6 @@ class RecentMessages:
         await self.flush()
         before = ((today - timedelta(days=1)).isoformat(),)
         async with self._db.transaction() as tx:
-            row = await tx.fetchone(_COUNT_BEFORE, before)
+            rows = await tx.fetchall("SELECT ids FROM recent_messages WHERE day < ?", before)
             await tx.execute("DELETE FROM recent_messages WHERE day < ?", before)
-        return int(row[0]) if row else 0
+        return sum(len(distinct_ids([row])) for row in rows)
