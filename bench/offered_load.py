@@ -24,16 +24,14 @@ import gc
 import json
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
 
-from bench.population import Population, bench_settings, periodic_writer, unhurried
+from bench.population import Population, open_services, periodic_writer
 from bench.quiet_api import QuietBotAPI
 from bench.throughput import quantile
 from bot.app import Services, create_bot, create_dispatcher
@@ -177,8 +175,7 @@ async def highest_held(harness: Harness, runs: list[Run], seconds: float) -> flo
 
 
 async def main(users: int, seconds: float, rounds: int, rates: list[float], search: bool) -> None:
-    services = await Services.open(bench_settings(Path(tempfile.mkdtemp())))
-    unhurried(services)
+    services = await open_services()
     harness = Harness(services, users)
     print(f"{users:,} users registered in {await harness.register():.1f} s")
     async with periodic_writer(services):

@@ -13,21 +13,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-import tempfile
-from pathlib import Path
 
-from bench.population import MIX, Population, bench_settings, periodic_writer, unhurried
+from bench.population import MIX, Population, open_services, periodic_writer
 from bench.quiet_api import QuietBotAPI
 from bench.throughput import bare, feed
-from bot.app import Services, create_bot, create_dispatcher
+from bot.app import create_bot, create_dispatcher
 from bot.local_api import LOCAL_TOKEN
 
 ROUNDS = 3
 
 
 async def main(users: int, count: int) -> None:
-    services = await Services.open(bench_settings(Path(tempfile.mkdtemp())))
-    unhurried(services)
+    services = await open_services()
     api = QuietBotAPI()
     bot = create_bot(services, session=api, token=LOCAL_TOKEN)
     dispatcher = create_dispatcher(services)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,13 @@ def bench_settings(folder: Path) -> Settings:
         key_file=folder / "key",
         volunteers_chat_id=VOLUNTEERS_CHAT,
     )
+
+
+async def open_services(folder: Path | None = None) -> Services:
+    """The bot's services on a database of the benchmark's own, limits unhurried."""
+    services = await Services.open(bench_settings(folder or Path(tempfile.mkdtemp())))
+    unhurried(services)
+    return services
 
 
 async def _no_wait(seconds: float) -> None:

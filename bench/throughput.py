@@ -22,17 +22,15 @@ import gc
 import itertools
 import resource
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message, Update
 
-from bench.population import Population, bench_settings, periodic_writer, unhurried
+from bench.population import Population, open_services, periodic_writer
 from bench.quiet_api import QuietBotAPI
-from bot.app import Services, create_bot, create_dispatcher
+from bot.app import create_bot, create_dispatcher
 from bot.local_api import LOCAL_TOKEN, LocalBotAPI
 
 
@@ -72,8 +70,7 @@ def quantile(values: list[float], share: float) -> float:
 
 
 async def main(users: int, count: int, rounds: int) -> None:
-    services = await Services.open(bench_settings(Path(tempfile.mkdtemp())))
-    unhurried(services)
+    services = await open_services()
     api = QuietBotAPI()
     bot, dispatcher = (
         create_bot(services, session=api, token=LOCAL_TOKEN),

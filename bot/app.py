@@ -150,6 +150,7 @@ class Services:
         except BaseException:
             await db.close()
             raise
+        events = EventsRepo(db, shared=settings.redis_url is not None)
         services = cls(
             settings=settings,
             db=db,
@@ -157,10 +158,8 @@ class Services:
             i18n=i18n,
             templates=templates,
             users=UsersRepo(db),
-            record_event=EventRecorder(
-                EventsRepo(db, shared=settings.redis_url is not None), clock, settings.tz
-            ),
-            events=EventsRepo(db),
+            record_event=EventRecorder(events, clock, settings.tz),
+            events=events,
             guide=GuideRepo(db, identity),
             enterprises=enterprises,
             circles=CirclesRepo(db),

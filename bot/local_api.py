@@ -8,6 +8,7 @@ a 429 with ``retry_after``, for the next calls.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import time
@@ -51,6 +52,12 @@ class QueuedError:
     description: str
     parameters: dict[str, Any] | None = None
     method: type[TelegramMethod[Any]] | None = None  # None: the next call of any method
+
+
+@functools.cache
+def _payload_key(method_class: type) -> str | None:
+    """What a send method sends, by its class or the one it refines (SendMessageForId)."""
+    return next((_SENDS[c] for c in method_class.__mro__ if c in _SENDS), None)
 
 
 def _html_error(method: TelegramMethod[Any]) -> QueuedError | None:
@@ -170,8 +177,7 @@ class LocalBotAPI(BaseSession):
     def _answer(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, methods.GetMe):
             return BOT_USER
-        # By the method's class or the one it refines (bot.telegram.SendMessageForId).
-        payload_key = next((_SENDS[c] for c in type(method).__mro__ if c in _SENDS), None)
+        payload_key = _payload_key(type(method))
         if payload_key is not None:
             return self._sent_message(method, payload_key)
         if isinstance(method, methods.EditMessageText):

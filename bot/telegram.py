@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import Counter
@@ -68,10 +69,16 @@ class SendMessageForId(SendMessage):
 
 def _aiogram_name(method: TelegramMethod[Any]) -> str:
     """aiogram's name for the method: SendMessageForId counts as SendMessage."""
-    for cls in type(method).__mro__:
-        if cls.__module__.startswith("aiogram."):
-            return cls.__name__
-    return type(method).__name__
+    return _aiogram_class_name(type(method))
+
+
+@functools.cache
+def _aiogram_class_name(method_class: type) -> str:
+    # Every Bot API call asks: the class hierarchy is walked once per class.
+    return next(
+        (c.__name__ for c in method_class.__mro__ if c.__module__.startswith("aiogram.")),
+        method_class.__name__,
+    )
 
 
 class Acknowledged(TelegramObject):

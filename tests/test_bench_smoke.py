@@ -14,7 +14,7 @@ from bench.fanout import circle_fanout, minimum_seconds
 from bench.matching import KIND_OF_QUERY, directory
 from bench.memory import stream
 from bench.offered_load import Harness
-from bench.population import MIX, VOLUNTEERS_CHAT, Population, bench_settings, unhurried
+from bench.population import MIX, VOLUNTEERS_CHAT, Population, open_services
 from bot.app import Services, create_bot, create_dispatcher
 from bot.local_api import LOCAL_TOKEN, LocalBotAPI
 from bot.matching import Confidence
@@ -35,8 +35,7 @@ def test_the_synthetic_directory_has_the_aliases_asked_for_and_exact_names_match
 
 @pytest.fixture
 async def bench_services(tmp_path: Path) -> AsyncIterator[Services]:
-    services = await Services.open(bench_settings(tmp_path))
-    unhurried(services)
+    services = await open_services(tmp_path)
     yield services
     await services.close()
 

@@ -398,6 +398,12 @@ async def test_rotate_key_stops_before_anything_when_redis_does_not_answer(
     assert not settings.key_file.with_name(settings.key_file.name + ".new").exists()
 
 
+async def _opens(settings: Settings) -> None:
+    """The bot starts on the database with the key file as it is now."""
+    reopened = await Services.open(settings)
+    await reopened.close()
+
+
 async def test_an_interrupted_rotation_is_finished_by_running_it_again(
     services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -416,8 +422,7 @@ async def test_an_interrupted_rotation_is_finished_by_running_it_again(
     monkeypatch.undo()
 
     assert rotate_key(settings).resumed
-    reopened = await Services.open(settings)
-    await reopened.close()
+    await _opens(settings)
 
 
 async def test_a_rotation_cut_right_after_its_commit_keeps_the_new_key(
@@ -438,8 +443,7 @@ async def test_a_rotation_cut_right_after_its_commit_keeps_the_new_key(
     assert settings.key_file.with_name(settings.key_file.name + ".new").exists()
     monkeypatch.undo()
     assert rotate_key(settings).resumed
-    reopened = await Services.open(settings)
-    await reopened.close()
+    await _opens(settings)
 
 
 async def test_a_rotation_cut_before_its_transaction_starts_over(
@@ -457,8 +461,7 @@ async def test_a_rotation_cut_before_its_transaction_starts_over(
     assert key_check_of(settings.database_path) == before  # nothing changed
     monkeypatch.undo()
     assert not rotate_key(settings).resumed
-    reopened = await Services.open(settings)
-    await reopened.close()
+    await _opens(settings)
 
 
 async def test_rotate_key_with_the_secret_in_the_environment(

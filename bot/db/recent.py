@@ -32,6 +32,10 @@ def _parse(ids: str) -> list[int]:
     return [int(part) for part in ids.split(",") if part]
 
 
+def _listed(ids: list[int]) -> str:
+    return ",".join(map(str, ids))
+
+
 def distinct_ids(rows: list[Row]) -> set[int]:
     """The ids in these rows' ``ids`` lists, each once."""
     return {message_id for row in rows for message_id in _parse(row["ids"])}
@@ -69,9 +73,7 @@ class RecentMessages:
             pending, self._pending = self._pending, defaultdict(list)
             count, self._pending_ids = self._pending_ids, 0
             # In key order, each page of the table is visited once.
-            rows = sorted(
-                (key, day, ",".join(map(str, ids))) for (key, day), ids in pending.items()
-            )
+            rows = sorted((key, day, _listed(ids)) for (key, day), ids in pending.items())
             await tx.executemany(_ADD, rows)
         return count
 
@@ -110,7 +112,7 @@ class RecentMessages:
                 if kept:
                     await tx.execute(
                         "UPDATE recent_messages SET ids = ? WHERE user_key = ? AND day = ?",
-                        (",".join(map(str, kept)), user_key, day),
+                        (_listed(kept), user_key, day),
                     )
                 else:
                     await tx.execute(
@@ -131,4 +133,4 @@ class RecentMessages:
         async with self._db.transaction() as tx:
             rows = await tx.fetchall("SELECT ids FROM recent_messages WHERE day < ?", before)
             await tx.execute("DELETE FROM recent_messages WHERE day < ?", before)
-        return sum(len(distinct_ids([row])) for row in rows)
+        return sum(len(set(_parse(row["ids"]))) for row in rows)  # each day's ids once

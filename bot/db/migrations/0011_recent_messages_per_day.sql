@@ -1,8 +1,7 @@
 -- One row per user and day, holding that day's message ids as a list ("17,18,20"), instead of
 -- a row per id. A flush then writes one row per user who wrote or was written to, not one per
 -- message: with ten thousand users, 7 µs per id instead of 19 (bot/db/recent.py). The table
--- stays as small as the number of users, so the hourly purge needs no index (nor the slices
--- migration 0010 speaks of: it is one DELETE again).
+-- stays as small as the number of users, so the hourly purge needs no index.
 CREATE TABLE recent_messages_per_day (
     user_key TEXT NOT NULL,
     day      TEXT NOT NULL,              -- YYYY-MM-DD
